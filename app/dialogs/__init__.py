@@ -1,0 +1,1 @@
+"""Dialogs: first run, errors with details, file choosers."""

@@ -1,0 +1,1 @@
+"""Dock panels of the main window: create (prompt and settings), history, model."""

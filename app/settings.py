@@ -1,0 +1,132 @@
+"""Persistent user choices, wrapped around QSettings so the rest of the app reads typed values.
+
+Tests hand in a QSettings on a temporary ini file; the app uses the per-user native store.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from glm_core.device import DEVICES
+from glm_core.memory import QUANT_MODES
+from glm_core.paths import APP_NAME
+
+MAX_RECENT_PROMPTS = 20
+
+
+class StudioSettings:
+    def __init__(self, store: QSettings | None = None):
+        self._store = store if store is not None else QSettings(APP_NAME, APP_NAME)
+
+    @classmethod
+    def from_file(cls, path) -> StudioSettings:
+        return cls(QSettings(str(path), QSettings.Format.IniFormat))
+
+    def sync(self) -> None:
+        self._store.sync()
+
+    # -- typed access (QSettings returns strings from ini files, so convert on read) --
+
+    def _get(self, key: str, default, kind):
+        value = self._store.value(key, default)
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            return default
+
+    def _get_bool(self, key: str, default: bool) -> bool:
+        value = self._store.value(key, default)
+        return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
+
+    # -- model --
+
+    @property
+    def model_source(self) -> str:
+        """"" until the user chose one (first run), else "demo", a folder path or a repo id."""
+        return self._get("model/source", "", str)
+
+    @model_source.setter
+    def model_source(self, value: str) -> None:
+        self._store.setValue("model/source", value)
+
+    @property
+    def quant(self) -> str:
+        value = self._get("model/quant", "bf16", str)
+        return value if value in QUANT_MODES else "bf16"
+
+    @quant.setter
+    def quant(self, value: str) -> None:
+        self._store.setValue("model/quant", value)
+
+    @property
+    def device(self) -> str:
+        value = self._get("model/device", "auto", str)
+        return value if value in DEVICES else "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._store.setValue("model/device", value)
+
+    # -- prompts --
+
+    @property
+    def recent_prompts(self) -> list[str]:
+        # Stored as JSON: ini files turn a one-item list into a bare string.
+        try:
+            items = json.loads(self._get("prompt/recent", "[]", str))
+        except json.JSONDecodeError:
+            return []
+        return [p for p in items if isinstance(p, str)] if isinstance(items, list) else []
+
+    def remember_prompt(self, prompt: str) -> list[str]:
+        prompt = prompt.strip()
+        if not prompt:
+            return self.recent_prompts
+        items = [prompt] + [p for p in self.recent_prompts if p != prompt]
+        items = items[:MAX_RECENT_PROMPTS]
+        self._store.setValue("prompt/recent", json.dumps(items, ensure_ascii=False))
+        return items
+
+    # -- generation parameters (restored on the next start) --
+
+    def generation_values(self) -> dict:
+        return {
+            "width": self._get("generation/width", 1280, int),
+            "height": self._get("generation/height", 1280, int),
+            "steps": self._get("generation/steps", 30, int),
+            "guidance": self._get("generation/guidance", 1.5, float),
+            "seed": self._get("generation/seed", 0, int),
+            "seed_locked": self._get_bool("generation/seed_locked", False),
+        }
+
+    def set_generation_values(self, values: dict) -> None:
+        for key, value in values.items():
+            self._store.setValue(f"generation/{key}", value)
+
+    # -- window --
+
+    def window_geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    def window_state(self) -> QByteArray | None:
+        return self._bytes("window/state")
+
+    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._store.setValue("window/geometry", geometry)
+        self._store.setValue("window/state", state)
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self._store.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    # -- files --
+
+    @property
+    def last_folder(self) -> str:
+        return self._get("files/last_folder", "", str)
+
+    @last_folder.setter
+    def last_folder(self, value: str) -> None:
+        self._store.setValue("files/last_folder", value)

@@ -1,0 +1,101 @@
+"""The status bar: phase, progress, elapsed and ETA while working; device, memory and model always."""
+
+from __future__ import annotations
+
+import psutil
+import torch
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+from app.formatting import format_bytes, format_seconds
+from app.model_source import describe_source
+from app.session import Activity, Session
+
+REFRESH_MS = 100  # progress text and bar: 10 Hz is smooth enough and costs nothing
+MEMORY_REFRESH_MS = 2000
+
+
+def memory_text(device: str | None) -> str:
+    text = f"RAM {format_bytes(psutil.Process().memory_info().rss)}"
+    if device == "cuda":
+        free, total = torch.cuda.mem_get_info()
+        text += f" · VRAM {format_bytes(total - free)} / {format_bytes(total)}"
+    return text
+
+
+class StudioStatusBar(QStatusBar):
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self.session = session
+        self.phase = QLabel()
+        self.phase.setObjectName("phaseLabel")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("progressBar")
+        self.progress.setFixedWidth(180)
+        self.progress.setTextVisible(False)
+        self.time = QLabel()
+        self.time.setObjectName("timeLabel")
+        self.model = QLabel("No model")
+        self.model.setObjectName("modelLabel")
+        self.device = QLabel()
+        self.memory = QLabel()
+        self.memory.setToolTip("Memory this app uses now (and GPU memory in use, with CUDA)")
+        self.addWidget(self.phase)
+        self.addWidget(self.progress)
+        self.addWidget(self.time)
+        for label in (self.model, self.device, self.memory):
+            self.addPermanentWidget(label)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_progress)
+        self._memory_timer = QTimer(self)
+        self._memory_timer.setInterval(MEMORY_REFRESH_MS)
+        self._memory_timer.timeout.connect(self.refresh_memory)
+        self._memory_timer.start()
+
+        session.activityChanged.connect(self._on_activity)
+        session.modelChanged.connect(self._on_model)
+        self._on_activity(session.activity)
+        self._on_model(session.report)
+        self.refresh_memory()
+
+    def _on_activity(self, activity: Activity) -> None:
+        busy = activity is not Activity.IDLE
+        for widget in (self.progress, self.time):
+            widget.setVisible(busy)
+        if busy:
+            self._timer.start()
+            self.refresh_progress()
+        else:
+            self._timer.stop()
+            self.phase.setText("Ready" if self.session.report else "")
+
+    def _on_model(self, report) -> None:
+        if report is None:
+            self.model.setText("Loading model…" if self.session.activity is Activity.LOADING else "No model")
+            self.device.setText("")
+            return
+        name = "Demo model (noise)" if report.is_demo else describe_source(report.model_id)
+        self.model.setText(f"{name} · {report.quant_label}")
+        self.device.setText(f"{report.device.upper()} · {report.plan.offload} offload")
+        self.refresh_memory()
+
+    def refresh_progress(self) -> None:
+        tracker = self.session.tracker
+        self.phase.setText(tracker.label() or "Starting…")
+        if tracker.total:
+            self.progress.setRange(0, tracker.total)
+            self.progress.setValue(tracker.done)
+        else:
+            self.progress.setRange(0, 0)  # busy indicator until the first count arrives
+        text = f"{format_seconds(tracker.elapsed())} elapsed"
+        eta = tracker.eta()
+        if eta is not None:
+            text += f" · ~{format_seconds(eta)} left"
+        self.time.setText(text)
+
+    def refresh_memory(self) -> None:
+        report = self.session.report
+        self.memory.setText(memory_text(report.device if report else None))

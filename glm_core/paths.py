@@ -1,0 +1,36 @@
+"""Where the app keeps its files. GLM_STUDIO_HOME moves everything (tests, portable installs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "GLM-Image Studio"
+
+
+def _home() -> Path | None:
+    value = os.environ.get("GLM_STUDIO_HOME")
+    return Path(value) if value else None
+
+
+def user_data_dir() -> Path:
+    home = _home()
+    path = home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def user_log_dir() -> Path:
+    home = _home()
+    path = home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def user_cache_dir() -> Path:
+    home = _home()
+    path = home / "cache" if home else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,16 @@
+"""The AR stage's output, kept so a variation can re-run only the DiT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class PriorTokens:
+    token_ids: torch.Tensor  # (1, 4*grid_h*grid_w), upsampled as the DiT wants them
+    image_token_ids: list[torch.Tensor] | None  # i2i: reference images' tokens, per sample
+    image_grid_thw: list[torch.Tensor] | None  # i2i: their grids, per sample
+    grid_h: int
+    grid_w: int

@@ -1,0 +1,32 @@
+"""What the user asks for: a plain dataclass the GUI, the CLI and tests all build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from PIL import Image
+
+from glm_core.prior import PriorTokens
+
+DEFAULT_STEPS = 30
+DEFAULT_GUIDANCE = 1.5
+
+
+@dataclass
+class GenerationRequest:
+    prompt: str
+    width: int = 1024
+    height: int = 1024
+    steps: int = DEFAULT_STEPS
+    guidance: float = DEFAULT_GUIDANCE
+    seed: int | None = None  # None: the runner draws one and reports it in the recipe
+    reference_images: list[Image.Image] = field(default_factory=list)
+    # Set for a variation: the AR stage is skipped and the DiT reuses these tokens.
+    prior: PriorTokens | None = None
+
+    @property
+    def mode(self) -> str:
+        return "i2i" if self.reference_images else "t2i"
+
+    def variation(self, seed: int, prior: PriorTokens) -> GenerationRequest:
+        return replace(self, seed=seed, prior=prior)

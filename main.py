@@ -1,0 +1,20 @@
+"""GLM-Image Studio. `python main.py` opens the window; `python main.py COMMAND --help` for the CLI."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] == "gui":
+        from app.main import run_app  # Qt is imported only for the window
+
+        return run_app(sys.argv[:1] + argv[1:])
+    from glm_core.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
