@@ -50,7 +50,7 @@ class CanvasView(QGraphicsView):
         self._space_held = False
         self._pan_from: QPoint | None = None
         self._backdrop = _checkerboard()
-        self.hint = "Write a prompt and press Generate (Ctrl+Enter)"
+        self._hint = ""
 
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -85,8 +85,8 @@ class CanvasView(QGraphicsView):
 
     def show_preview(self, image: QImage, phase: Phase) -> None:
         # The token mosaic stays blocky (each cell is one token); latent previews look better smooth.
-        mode = Qt.TransformationMode.FastTransformation if phase is Phase.PRIOR else Qt.TransformationMode.SmoothTransformation
-        self._set_image(image, mode, final=False)
+        fast, smooth = Qt.TransformationMode.FastTransformation, Qt.TransformationMode.SmoothTransformation
+        self._set_image(image, fast if phase is Phase.PRIOR else smooth, final=False)
 
     def show_image(self, image: QImage) -> None:
         if (image.width(), image.height()) != self.document_size:
@@ -105,6 +105,12 @@ class CanvasView(QGraphicsView):
     def _final_mode(self) -> Qt.TransformationMode:
         # Zoomed in, a designer wants to see real pixels, not a blur.
         return Qt.TransformationMode.FastTransformation if self.zoom > 1 else Qt.TransformationMode.SmoothTransformation
+
+    def set_hint(self, text: str) -> None:
+        """What an empty document says (e.g. how to start)."""
+        if text != self._hint:
+            self._hint = text
+            self.viewport().update()
 
     # -- zoom --
 
@@ -248,13 +254,14 @@ class CanvasView(QGraphicsView):
         painter.fillRect(self._doc, _PAPER)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
-        if self._has_image or not self.hint:
+        if self._has_image or not self._hint:
             return
         painter.save()
         box = self.mapFromScene(self._doc).boundingRect()
         painter.resetTransform()
         painter.setPen(_HINT)
-        painter.drawText(box.adjusted(12, 12, -12, -12), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.hint)
+        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+        painter.drawText(box.adjusted(12, 12, -12, -12), flags, self._hint)
         painter.restore()
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from PIL import Image
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
 from glm_core.prior import PriorTokens
@@ -52,8 +52,6 @@ def make_thumbnail(image: QImage) -> QImage:
 
 
 class HistoryModel(QAbstractListModel):
-    itemAdded = Signal(object)  # HistoryItem
-
     def __init__(self, parent=None):
         super().__init__(parent)
         self._items: list[HistoryItem] = []
@@ -82,7 +80,6 @@ class HistoryModel(QAbstractListModel):
         self.beginInsertRows(QModelIndex(), 0, 0)
         self._items.insert(0, item)
         self.endInsertRows()
-        self.itemAdded.emit(item)
         return self.index(0)
 
     def remove(self, item: HistoryItem) -> None:

@@ -7,7 +7,7 @@ import sys
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from app.logs import setup_logging
@@ -22,6 +22,29 @@ def torch_threads(physical_cores: int | None) -> int:
     """Leave one core to the GUI: with the default (every core) and one core busy elsewhere,
     small torch ops were measured ~400x slower."""
     return max(1, (physical_cores or 2) - 1)
+
+
+def splash_pixmap() -> QPixmap:
+    """The app icon and name on a dark card: something to look at while the engine imports."""
+    pixmap = QPixmap(540, 240)
+    pixmap.fill(QColor("#1c1e22"))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.drawPixmap(36, 64, QIcon(str(resource_path("icons/app.svg"))).pixmap(112, 112))
+    title = QFont(painter.font())
+    title.setPointSize(20)
+    title.setWeight(QFont.Weight.DemiBold)
+    painter.setFont(title)
+    painter.setPen(QColor("#e6e8ec"))
+    painter.drawText(172, 116, APP_NAME)
+    subtitle = QFont(painter.font())
+    subtitle.setPointSize(10)
+    subtitle.setWeight(QFont.Weight.Normal)
+    painter.setFont(subtitle)
+    painter.setPen(QColor("#8a8f98"))
+    painter.drawText(174, 144, "Posters with GLM-Image, on your computer")
+    painter.end()
+    return pixmap
 
 
 def _log_uncaught(kind, value, tb) -> None:
@@ -40,9 +63,10 @@ def run_app(argv: list[str]) -> int:
     sys.excepthook = _log_uncaught
     log.info("starting %s, log file %s", APP_NAME, log_file)
 
-    splash = QSplashScreen(QIcon(str(resource_path("icons/app.svg"))).pixmap(256, 256))
+    splash = QSplashScreen(splash_pixmap())
     splash.show()
-    splash.showMessage("Starting the image engine…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter)
+    splash.showMessage("Starting the image engine…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+                       QColor("#8a8f98"))
     app.processEvents()
 
     # torch (through glm_core) is imported here, before the window exists: imported later it

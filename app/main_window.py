@@ -17,6 +17,7 @@ from app.document import Document
 from app.file_commands import FileCommands
 from app.history import HistoryItem, HistoryModel
 from app.menus import build_actions, build_menus
+from app.model_source import download_missing
 from app.panels.create_panel import CreatePanel
 from app.panels.history_panel import HistoryPanel
 from app.panels.model_panel import DEMO_WARNING, ModelPanel
@@ -25,6 +26,7 @@ from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
 from app.worker import GenerationWorker
 from glm_core import __version__
+from glm_core.loader import LoadOptions
 from glm_core.metadata import request_from_recipe
 from glm_core.paths import APP_NAME, user_log_dir
 from glm_core.request import GenerationRequest
@@ -44,7 +46,8 @@ def _dock(window: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: StudioSettings, worker: GenerationWorker | None = None, dialogs: FileDialogs | None = None):
+    def __init__(self, settings: StudioSettings, worker: GenerationWorker | None = None,
+                 dialogs: FileDialogs | None = None):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
@@ -71,12 +74,14 @@ class MainWindow(QMainWindow):
         self.create_panel = CreatePanel()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.create_panel)
         self.history_panel = HistoryPanel(self.history)
         self.model_panel = ModelPanel()
         self.create_dock = _dock(self, "Create", "createDock", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.history_dock = _dock(self, "History", "historyDock", self.history_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.model_dock = _dock(self, "Model", "modelDock", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.history_dock = _dock(self, "History", "historyDock", self.history_panel, right)
+        self.model_dock = _dock(self, "Model", "modelDock", self.model_panel, right)
         self.tabifyDockWidget(self.history_dock, self.model_dock)
         self.history_dock.raise_()
         self.resizeDocks([self.create_dock, self.history_dock], [340, 300], Qt.Orientation.Horizontal)
@@ -100,7 +105,7 @@ class MainWindow(QMainWindow):
         a.zoom_out.triggered.connect(self.canvas.zoom_out)
         a.fit.triggered.connect(self.canvas.fit_to_window)
         a.actual_size.triggered.connect(self.canvas.actual_size)
-        a.load_model.triggered.connect(lambda: self.load_model(self.model_panel.options().source))
+        a.load_model.triggered.connect(lambda: self.load_model(self.model_panel.options()))
         a.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(user_log_dir()))))
         a.about.triggered.connect(self._about)
 
@@ -110,7 +115,7 @@ class MainWindow(QMainWindow):
         self.history_panel.rerunRequested.connect(lambda item: self._start(request_from_recipe(item.recipe)))
         self.history_panel.variationRequested.connect(self.vary)
         self.history_panel.deleteRequested.connect(self.delete_item)
-        self.model_panel.loadRequested.connect(lambda options: self.load_model(options.source))
+        self.model_panel.loadRequested.connect(self.load_model)
         self.model_panel.cancelRequested.connect(s.cancel)
         self.model_panel.browseRequested.connect(self._browse_model_folder)
         self.canvas.imageDropped.connect(files.open_png)
@@ -130,20 +135,27 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """After the window is shown: load the saved model, or ask on the very first run."""
         if self.settings.model_source:
-            self.load_model(self.settings.model_source)
+            self.load_model(self.model_panel.options())  # the panel shows the saved choice
             return
         dialog = FirstRunDialog(self.files.dialogs, self)
-        dialog.accepted.connect(lambda: self.load_model(dialog.choice))
+        dialog.accepted.connect(lambda: self._load_source(dialog.choice))
         dialog.open()
         self.first_run_dialog = dialog
 
-    def load_model(self, source: str) -> None:
-        self.model_panel.set_choice(source, self.model_panel.quant.currentData(), self.model_panel.device.currentData())
-        options = self.model_panel.options()
+    def _load_source(self, source: str) -> None:
+        self.model_panel.set_choice(source, self.settings.quant, self.settings.device)
+        self.load_model(self.model_panel.options())
+
+    def load_model(self, options: LoadOptions) -> None:
         if not options.source:
             self.status.showMessage("Choose a model folder first", 6000)
             return
-        self.settings.model_source, self.settings.quant, self.settings.device = options.source, options.quant, options.device
+        missing = download_missing(options.source)
+        if missing:
+            show_error(self, "Model not downloaded", missing)
+            return
+        self.settings.model_source = options.source
+        self.settings.quant, self.settings.device = options.quant, options.device
         self.session.load(options)
 
     def _browse_model_folder(self) -> None:
@@ -221,20 +233,25 @@ class MainWindow(QMainWindow):
         else:
             self.canvas.new_document(*self.canvas.document_size)
 
+    @property
+    def canvas_in_use(self) -> bool:
+        """While generating, the canvas belongs to the previews."""
+        return self.session.activity is Activity.GENERATING
+
     def open_item(self, item: HistoryItem) -> None:
-        if not self.session.busy:
+        if not self.canvas_in_use:
             self.show_document(Document(item.image, item.qimage, item.recipe, item.id))
 
     def delete_item(self, item: HistoryItem) -> None:
         self.history.remove(item)
-        if self.document is not None and self.document.history_id == item.id and not self.session.busy:
+        if self.document is not None and self.document.history_id == item.id and not self.canvas_in_use:
             self.document = None
             self.canvas.new_document(*self.canvas.document_size)
             self._update_state()
 
     def _on_document_opened(self, document: Document) -> None:
         self.create_panel.apply_recipe(document.recipe)
-        if not self.session.busy:
+        if not self.canvas_in_use:
             self.show_document(document)
 
     # -- state --
@@ -249,7 +266,12 @@ class MainWindow(QMainWindow):
         else:
             reason = ""
         self.create_panel.set_ready(session.report is not None, reason)
-        self.history_panel.set_generation_enabled(session.can_generate)
+        self.canvas.set_hint(
+            "Generating…" if self.canvas_in_use
+            else "Write a prompt and press Generate (Ctrl+Enter)" if session.report is not None
+            else reason
+        )
+        self.history_panel.set_availability(not self.canvas_in_use, session.can_generate)
         self.actions.generate.setEnabled(session.can_generate)
         self.actions.cancel.setEnabled(busy)
         has_document = self.document is not None
@@ -279,6 +301,8 @@ class MainWindow(QMainWindow):
         self.settings.set_generation_values(self.create_panel.values())
         self.settings.sync()
         log.info("closing (%s)", self.session.activity.value)
+        # A load can only stop between components (seconds on a big model): look closed meanwhile.
+        self.hide()
         self.session.shutdown()
         self.files.exporter.wait()
         super().closeEvent(event)

@@ -1,4 +1,4 @@
-"""What kind of model source a saved string names: the demo model, a local folder, or a hub id."""
+"""Models in words: what kind of source a saved string names, and what a load put in effect."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from enum import Enum
 from pathlib import Path
 
 from glm_core.loader import OFFICIAL_REPO_ID
+from glm_core.models import known_models
+
+DOWNLOAD_COMMAND = "python main.py models download {repo}"
 
 
 class SourceKind(Enum):
@@ -29,3 +32,26 @@ def describe_source(source: str) -> str:
     if kind is SourceKind.HUB:
         return "GLM-Image" if source == OFFICIAL_REPO_ID else source
     return Path(source).name or source
+
+
+def download_missing(source: str) -> str | None:
+    """Why a hub model cannot be loaded yet (not fully downloaded), or None.
+
+    The loader would fetch a missing repo itself, silently and without progress or cancel;
+    until the app has a download dialog, the user downloads it on purpose, with progress.
+    """
+    if source_kind(source) is not SourceKind.HUB:
+        return None
+    entry = next((e for e in known_models() if e.id == source), None)
+    if entry is not None and entry.complete:
+        return None
+    return (f"{source} is not downloaded yet. In a terminal, run “{DOWNLOAD_COMMAND.format(repo=source)}” "
+            "(it shows progress and resumes if interrupted), then load it again.")
+
+
+_COMPONENT_NAMES = {"vision_language_encoder": "AR", "transformer": "DiT"}
+
+
+def describe_quant(quant: dict[str, str]) -> str:
+    """{"vision_language_encoder": "nf4", "transformer": "bf16"} -> "AR nf4 · DiT bf16"."""
+    return " · ".join(f"{_COMPONENT_NAMES.get(name, name)} {mode}" for name, mode in quant.items())

@@ -33,7 +33,6 @@ class Session(QObject):
     activityChanged = Signal(object)  # Activity
     modelChanged = Signal(object)  # LoadReport, or None while nothing is loaded
     loadFailed = Signal(str, str)  # message, details
-    generationStarted = Signal(object)  # GenerationRequest
     progressed = Signal()  # self.tracker changed
     previewShown = Signal(QImage, object)  # image, Phase
     generationFinished = Signal(object)  # HistoryItem, already in the history
@@ -100,7 +99,6 @@ class Session(QObject):
         self._set_activity(Activity.GENERATING)
         log.info("generating (job %d): %dx%d, %d steps, seed %s", self._job, request.width,
                  request.height, request.steps, request.seed)
-        self.generationStarted.emit(request)
         self._generateRequested.emit(self._job, request)
 
     def cancel(self) -> None:

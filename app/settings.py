@@ -36,6 +36,10 @@ class StudioSettings:
         except (TypeError, ValueError):
             return default
 
+    def _get_choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self._get(key, default, str)
+        return value if value in choices else default
+
     def _get_bool(self, key: str, default: bool) -> bool:
         value = self._store.value(key, default)
         return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
@@ -53,8 +57,7 @@ class StudioSettings:
 
     @property
     def quant(self) -> str:
-        value = self._get("model/quant", "bf16", str)
-        return value if value in QUANT_MODES else "bf16"
+        return self._get_choice("model/quant", QUANT_MODES, "bf16")
 
     @quant.setter
     def quant(self, value: str) -> None:
@@ -62,8 +65,7 @@ class StudioSettings:
 
     @property
     def device(self) -> str:
-        value = self._get("model/device", "auto", str)
-        return value if value in DEVICES else "auto"
+        return self._get_choice("model/device", DEVICES, "auto")
 
     @device.setter
     def device(self, value: str) -> None:

@@ -8,9 +8,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from app.formatting import format_bytes, format_seconds
-from app.model_source import describe_source
+from app.model_source import describe_quant, describe_source
 from app.session import Activity, Session
 
+_OFFLOAD_SHORT = {"none": "no offload", "model": "model offload", "sequential": "layer offload"}
 REFRESH_MS = 100  # progress text and bar: 10 Hz is smooth enough and costs nothing
 MEMORY_REFRESH_MS = 2000
 
@@ -66,6 +67,7 @@ class StudioStatusBar(QStatusBar):
         for widget in (self.progress, self.time):
             widget.setVisible(busy)
         if busy:
+            self.clearMessage()  # a lingering message would hide the phase and progress widgets
             self._timer.start()
             self.refresh_progress()
         else:
@@ -78,8 +80,9 @@ class StudioStatusBar(QStatusBar):
             self.device.setText("")
             return
         name = "Demo model (noise)" if report.is_demo else describe_source(report.model_id)
-        self.model.setText(f"{name} · {report.quant_label}")
-        self.device.setText(f"{report.device.upper()} · {report.plan.offload} offload")
+        self.model.setText(f"{name} · {describe_quant(report.quant)}")
+        offload = _OFFLOAD_SHORT.get(report.plan.offload, report.plan.offload)
+        self.device.setText(f"{report.device.upper()} · {offload}")
         self.refresh_memory()
 
     def refresh_progress(self) -> None:

@@ -23,9 +23,14 @@ class GenerationRequest:
     reference_images: list[Image.Image] = field(default_factory=list)
     # Set for a variation: the AR stage is skipped and the DiT reuses these tokens.
     prior: PriorTokens | None = None
+    # Set for a masked edit ("L", white = change): reference_images[0] is the image to change, and
+    # the result has its size (width and height are not used); see glm_core.masking.
+    mask: Image.Image | None = None
 
     @property
     def mode(self) -> str:
+        if self.mask is not None:
+            return "edit"
         return "i2i" if self.reference_images else "t2i"
 
     def variation(self, seed: int, prior: PriorTokens) -> GenerationRequest:

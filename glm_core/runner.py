@@ -38,6 +38,7 @@ from glm_core.events import (
     TokenProgress,
 )
 from glm_core.loader import LoadedModel
+from glm_core.masking import plan_edit
 from glm_core.preview import LatentPreview, PreviewThrottle, TokenMosaic
 from glm_core.prior import PriorTokens
 from glm_core.recipe import Recipe
@@ -78,6 +79,10 @@ class GenerationRunner:
         phase = Phase.PRIOR if request.prior is None else Phase.DIFFUSION
         try:
             report = self.model.report
+            mode = request.mode
+            edit = plan_edit(request, report.min_side, report.max_side) if request.mask is not None else None
+            if edit is not None:  # a masked edit runs as image-to-image on its region, then is pasted back
+                request, on_event = edit.work_request(request), edit.previews_in_place(on_event)
             validate_request(request, min_side=report.min_side, max_side=report.max_side)
             seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
             # A CPU generator gives the same noise for a seed on every device.
@@ -90,10 +95,12 @@ class GenerationRunner:
                 prior = self._generate_prior(request, references, generator, on_event)
             phase = Phase.DIFFUSION
             on_event(PhaseChanged(Phase.DIFFUSION))
-            image = self._diffuse(request, references, prior, generator, on_event)
+            image = self._diffuse(request, references, prior, generator, on_event, edit)
+            if edit is not None:
+                image = edit.finish(image)
             recipe = Recipe(
                 prompt=request.prompt, seed=seed, steps=request.steps, guidance=request.guidance,
-                width=request.width, height=request.height, mode=request.mode,
+                width=image.width, height=image.height, mode=mode,
                 reference_count=len(references), model_id=report.model_id, model_revision=report.revision,
                 quantization=report.quant_label,
             )
@@ -141,7 +148,7 @@ class GenerationRunner:
         return PriorTokens(token_ids, image_token_ids, image_grids, grid_h=token_h, grid_w=token_w)
 
     # -- stage 2: the DiT turns tokens into latents, the VAE into pixels ---------------------------
-    def _diffuse(self, request, references, prior, generator, on_event) -> Image.Image:
+    def _diffuse(self, request, references, prior, generator, on_event, edit=None) -> Image.Image:
         pipe = self.pipe
         self._check_cancel()
         if self._latent_preview is None:
@@ -152,6 +159,8 @@ class GenerationRunner:
         latents = pipe.prepare_latents(
             1, pipe.transformer.config.in_channels, request.height, request.width, pipe.dtype, device, generator
         )
+        # A masked edit resets the latents outside the mask to the re-noised source after each step.
+        blend = edit.blend(pipe, latents) if edit is not None else None
         previous = {"latents": latents}
         throttle = PreviewThrottle()
         size = (request.width, request.height)
@@ -161,6 +170,8 @@ class GenerationRunner:
                 raise GenerationCancelled()
             total = request.steps
             current = tensors["latents"]
+            if blend is not None:
+                current = blend(current, float(pipe_.scheduler.sigmas[index + 1]))
             on_event(DiffusionStep(step=index + 1, total=total))
             last = index == total - 1
             if last or throttle.due():
@@ -171,7 +182,7 @@ class GenerationRunner:
             previous["latents"] = current
             if last:
                 on_event(PhaseChanged(Phase.DECODE))
-            return {}
+            return {"latents": current}
 
         images = pipe._validate_and_normalize_images(references, 1) if references else None
         output = pipe(

@@ -9,9 +9,8 @@ import io
 import math
 import os
 from pathlib import Path
-from typing import BinaryIO
-
 from struct import error as StructError
+from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -30,7 +29,8 @@ MULTIPLE = 32  # the AR grid is H/32 x W/32
 MIN_STEPS = 1
 MAX_STEPS = 200
 # Guidance 1.0 turns classifier-free guidance off; below 1 pushes *away* from the prompt,
-# which is never what a user means. Above ~20 images burn out. 1.5 is recommended.
+# which is never what a user means. 1.5 is recommended and 1.5-4 is what people use, so 20
+# leaves room to experiment while catching typos such as 150.
 MIN_GUIDANCE = 1.0
 MAX_GUIDANCE = 20.0
 MAX_SEED = 2**32 - 1

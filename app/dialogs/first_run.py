@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-from huggingface_hub import constants as hub_constants
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.dialogs.file_dialogs import FileDialogs
 from app.formatting import format_bytes
-from glm_core.loader import OFFICIAL_REPO_ID
-from glm_core.memory import known_model_info
+from app.model_source import DOWNLOAD_COMMAND
+from glm_core.models import ModelEntry, known_models
 
 
-def free_disk_bytes(folder: Path) -> tuple[Path, int]:
-    """Free space where `folder` is (or would be created)."""
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    return folder, shutil.disk_usage(existing).free
+def official_model() -> ModelEntry:
+    return next(entry for entry in known_models() if entry.official)
+
+
+def describe_download(entry: ModelEntry) -> str:
+    """Size, disk space needed and free, and how to get the model today (rich text)."""
+    if entry.complete:
+        return f"Already downloaded ({format_bytes(entry.present_bytes)}) at {entry.location}."
+    size = "unknown size" if entry.total_bytes is None else format_bytes(entry.total_bytes)
+    needed = max((entry.total_bytes or 0) - entry.present_bytes, 0)
+    enough = "enough" if entry.free_bytes >= needed else "<b>not enough</b>"
+    partial = f" {format_bytes(entry.present_bytes)} already there." if entry.present_bytes else ""
+    return (
+        f"The real model ({entry.id}): {size} to download, needs {format_bytes(needed)} of disk space — "
+        f"{format_bytes(entry.free_bytes)} free at {entry.location} ({enough}).{partial}<br>"
+        "<i>Downloading from inside the app is not available in this version yet.</i> In a terminal, run "
+        f"<code>{DOWNLOAD_COMMAND.format(repo=entry.id)}</code> (it resumes if interrupted), then come back here."
+    )
 
 
 def _card(title: str, text: str, button: QPushButton) -> QFrame:
@@ -57,14 +65,12 @@ class FirstRunDialog(QDialog):
 
         self.demo_button = QPushButton("Use demo model")
         self.demo_button.setObjectName("primaryButton")
-        self.download_button = QPushButton("Download…")
         self.folder_button = QPushButton("Choose folder…")
-        download_size = known_model_info()["download_bytes"]
-        cache, free = free_disk_bytes(Path(hub_constants.HF_HUB_CACHE))
-        enough = "enough" if free >= download_size else "not enough"
-        # No downloader exists in this version; say so rather than offer a button that fails.
-        self.download_button.setEnabled(False)
-        self.download_button.setToolTip("In-app download comes in a later version")
+        official = official_model()
+        # No in-app downloader yet: the button works only once the model is on disk.
+        self.download_button = QPushButton("Use GLM-Image" if official.complete else "Download…")
+        self.download_button.setEnabled(official.complete)
+        self.download_button.setToolTip("" if official.complete else "In-app download comes in a later version")
 
         title = QLabel("Choose a model to start")
         title.setObjectName("dialogTitle")
@@ -81,14 +87,7 @@ class FirstRunDialog(QDialog):
             "It is for trying the interface: <b>its pictures are noise</b>, not posters.",
             self.demo_button,
         ))
-        layout.addWidget(_card(
-            "Download GLM-Image",
-            f"The real model ({OFFICIAL_REPO_ID}): {format_bytes(download_size)} to download, needs "
-            f"{format_bytes(download_size)} of disk space — {format_bytes(free)} free at {cache} ({enough}).<br>"
-            "<i>Downloading from inside the app is not available in this version yet.</i> Download the model "
-            f"with <code>hf download {OFFICIAL_REPO_ID}</code>, then choose its folder below.",
-            self.download_button,
-        ))
+        layout.addWidget(_card("GLM-Image", describe_download(official), self.download_button))
         layout.addWidget(_card(
             "Use a model folder",
             "A GLM-Image folder already on this computer (it has a model_index.json).",
@@ -103,6 +102,7 @@ class FirstRunDialog(QDialog):
         layout.addLayout(footer)
 
         self.demo_button.clicked.connect(lambda: self._choose("demo"))
+        self.download_button.clicked.connect(lambda: self._choose(official.id))
         self.folder_button.clicked.connect(self._choose_folder)
 
     def _choose(self, source: str) -> None:

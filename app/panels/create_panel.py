@@ -48,7 +48,8 @@ class CreatePanel(QWidget):
         self.guidance.setSingleStep(0.1)
         self.guidance.setDecimals(1)
         self.guidance.setValue(DEFAULT_GUIDANCE)
-        self.guidance.setToolTip("How strictly the image follows the prompt. 1.5 recommended; high values burn colours.")
+        self.guidance.setToolTip("How strictly the image follows the prompt. 1.5 recommended; "
+                                 "high values burn the colours.")
         self.seed = SeedField()
 
         self.generate_button = QPushButton("Generate")

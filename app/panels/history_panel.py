@@ -21,6 +21,7 @@ class HistoryPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("historyPanel")
         self.model = model
+        self._can_open = True
         self._can_generate = False
         self.view = QListView()
         self.view.setObjectName("historyList")
@@ -43,7 +44,8 @@ class HistoryPanel(QWidget):
         self.variation_action = self._action(
             "Variation", "Same layout, new details: re-runs only the DiT with a new seed", self.variationRequested
         )
-        self.delete_action = self._action("Delete", "Remove from the history", self.deleteRequested, QKeySequence.StandardKey.Delete)
+        self.delete_action = self._action("Delete", "Remove from the history", self.deleteRequested,
+                                          QKeySequence.StandardKey.Delete)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
@@ -83,9 +85,10 @@ class HistoryPanel(QWidget):
     def select(self, item: HistoryItem) -> None:
         self.view.setCurrentIndex(self.model.index(self.model.row_of(item)))
 
-    def set_generation_enabled(self, enabled: bool) -> None:
-        """Re-run and Variation need an idle, loaded model."""
-        self._can_generate = enabled
+    def set_availability(self, can_open: bool, can_generate: bool) -> None:
+        """Open needs the canvas (not while it shows previews); Re-run and Variation need an
+        idle, loaded model."""
+        self._can_open, self._can_generate = can_open, can_generate
         self._update_actions()
 
     def _trigger(self, signal) -> None:
@@ -106,7 +109,7 @@ class HistoryPanel(QWidget):
         self.view.setVisible(not empty)
         self.empty.setVisible(empty)
         chosen = self.selected() is not None
-        self.open_action.setEnabled(chosen)
+        self.open_action.setEnabled(chosen and self._can_open)
         self.delete_action.setEnabled(chosen)
         self.rerun_action.setEnabled(chosen and self._can_generate)
         self.variation_action.setEnabled(chosen and self._can_generate)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.formatting import format_bytes
-from app.model_source import SourceKind, source_kind
+from app.model_source import SourceKind, describe_quant, source_kind
 from glm_core.device import DEVICES
 from glm_core.loader import OFFICIAL_REPO_ID, LoadOptions, LoadReport
 from glm_core.memory import QUANT_MODES
@@ -26,14 +26,15 @@ _SOURCES = {
     SourceKind.FOLDER: "Local model folder",
     SourceKind.HUB: "Downloaded from Hugging Face",
 }
-_QUANT_LABELS = {"bf16": "bf16 · full quality", "int8": "int8 · ~40% less memory", "nf4": "nf4 · smallest, ~65% less"}
+# Weight memory of GLM-Image (facts note): bf16 34.7 GB, int8 ~18 GB, nf4 ~11 GB.
+_QUANT_LABELS = {"bf16": "bf16 · full quality", "int8": "int8 · about half the memory",
+                 "nf4": "nf4 · about a third of the memory"}
 _DEVICE_LABELS = {"auto": "Automatic", "cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (MPS)", "cpu": "CPU (slow)"}
-_OFFLOAD_LABELS = {
-    "none": "everything stays on the device",
-    "model": "one model at a time on the device",
-    "sequential": "streamed layer by layer (slow)",
+OFFLOAD_LABELS = {
+    "none": "None: everything stays on the device",
+    "model": "Model: one model at a time on the device",
+    "sequential": "Sequential: layer by layer (slow)",
 }
-_COMPONENT_LABELS = {"vision_language_encoder": "AR model", "transformer": "DiT"}
 
 
 def _combo(name: str, items: dict) -> QComboBox:
@@ -47,7 +48,6 @@ def _combo(name: str, items: dict) -> QComboBox:
 def _value_label(name: str) -> QLabel:
     label = QLabel("—")
     label.setObjectName(name)
-    label.setWordWrap(True)
     return label
 
 
@@ -68,23 +68,26 @@ class ModelPanel(QWidget):
         self.demo_badge.hide()
         self.device_value = _value_label("deviceValue")
         self.quant_value = _value_label("quantValue")
-        self.plan_value = _value_label("planValue")
-        self.notices = _value_label("notices")
+        self.peak_value = _value_label("peakValue")
+        self.offload_value = _value_label("offloadValue")
+        self.notices = QLabel()
         self.notices.setObjectName("warning")
+        self.notices.setWordWrap(True)
         self.notices.hide()
         loaded = QFormLayout()
         loaded.setVerticalSpacing(6)
         loaded.addRow("Device", self.device_value)
         loaded.addRow("Quantization", self.quant_value)
-        loaded.addRow("Memory", self.plan_value)
+        loaded.addRow("Peak memory", self.peak_value)
+        loaded.addRow("Offload", self.offload_value)
 
         self.source = _combo("sourceKind", _SOURCES)
         self.location = QLineEdit()
         self.location.setObjectName("sourceLocation")
         self.browse = QPushButton("Browse…")
-        self.quant = _combo("quantChoice", _QUANT_LABELS)
+        self.quant = _combo("quantChoice", {mode: _QUANT_LABELS[mode] for mode in QUANT_MODES})
         self.quant.setToolTip("Quantization shrinks the AR model and the DiT. On a CPU the DiT stays bf16.")
-        self.device = _combo("deviceChoice", _DEVICE_LABELS)
+        self.device = _combo("deviceChoice", {device: _DEVICE_LABELS[device] for device in DEVICES})
         self.load_button = QPushButton("Load model")
         self.load_button.setObjectName("loadButton")
         self.cancel_button = QPushButton("Cancel loading")
@@ -147,8 +150,11 @@ class ModelPanel(QWidget):
         kind = self.source.currentData()
         self.location.setEnabled(kind is not SourceKind.DEMO)
         self.browse.setVisible(kind is SourceKind.FOLDER)
-        placeholders = {SourceKind.DEMO: "Built in, nothing to download", SourceKind.FOLDER: "Folder with model_index.json",
-                        SourceKind.HUB: OFFICIAL_REPO_ID}
+        placeholders = {
+            SourceKind.DEMO: "Built in, nothing to download",
+            SourceKind.FOLDER: "Folder with model_index.json",
+            SourceKind.HUB: OFFICIAL_REPO_ID,
+        }
         self.location.setPlaceholderText(placeholders[kind])
         if kind is SourceKind.DEMO:
             self.location.clear()
@@ -175,7 +181,7 @@ class ModelPanel(QWidget):
     def _clear_details(self) -> None:
         self.demo_badge.hide()
         self.notices.hide()
-        for label in (self.device_value, self.quant_value, self.plan_value):
+        for label in (self.device_value, self.quant_value, self.peak_value, self.offload_value):
             label.setText("—")
             label.setToolTip("")
 
@@ -183,15 +189,12 @@ class ModelPanel(QWidget):
         self.state.setText(f"<b>{report.model_id}</b> · {report.revision[:12]} · loaded in {report.seconds:.1f} s")
         self.demo_badge.setVisible(report.is_demo)
         self.device_value.setText(f"{report.device.upper()} · {report.dtype}")
-        self.quant_value.setText(
-            " · ".join(f"{_COMPONENT_LABELS.get(name, name)} {mode}" for name, mode in report.quant.items())
-        )
+        self.quant_value.setText(describe_quant(report.quant))
         plan = report.plan
         fits = "" if plan.fits() else " — may not fit"
-        self.plan_value.setText(
-            f"Peak ≈ {format_bytes(plan.peak_bytes)} of {format_bytes(plan.free_bytes)} free{fits}\n"
-            f"Offload: {_OFFLOAD_LABELS.get(plan.offload, plan.offload)}"
-        )
-        self.plan_value.setToolTip(plan.reason)
+        self.peak_value.setText(f"≈ {format_bytes(plan.peak_bytes)} of {format_bytes(plan.free_bytes)} free{fits}")
+        self.offload_value.setText(OFFLOAD_LABELS.get(plan.offload, plan.offload))
+        for label in (self.peak_value, self.offload_value):
+            label.setToolTip(plan.reason)
         self.notices.setText("\n".join(f"⚠ {notice}" for notice in report.notices))
         self.notices.setVisible(bool(report.notices))

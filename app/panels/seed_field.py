@@ -19,7 +19,8 @@ class SeedField(QWidget):
         self.edit.setObjectName("seedEdit")
         self.edit.setPlaceholderText("Random")
         self.edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}")))
-        self.edit.setToolTip("Seed of the random noise. Typing a number locks it, so the same settings give the same image.")
+        self.edit.setToolTip("Seed of the random noise. Typing a number locks it: "
+                             "the same settings and seed give the same image.")
         self.lock = QToolButton()
         self.lock.setObjectName("seedLock")
         self.lock.setCheckable(True)

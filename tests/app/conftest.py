@@ -4,19 +4,15 @@ that is always shut down (a QThread destroyed while running aborts the process).
 from __future__ import annotations
 
 import os
-import tempfile
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Demo model, logs and caches go to a throwaway home, never the user's real folders.
-os.environ.setdefault("GLM_STUDIO_HOME", tempfile.mkdtemp(prefix="glm-studio-tests-"))
+# tests/conftest.py already set offscreen Qt, an offline hub and a throwaway GLM_STUDIO_HOME;
+# native QSettings (used by run_app) must land there too, never in the user's config.
+os.environ["XDG_CONFIG_HOME"] = os.path.join(os.environ["GLM_STUDIO_HOME"], "config")
 
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from app.history import HistoryModel  # noqa: E402
 from app.settings import StudioSettings  # noqa: E402
-
-torch.set_num_threads(1)  # the demo model is tiny; more threads only add contention
 
 # Small enough to be fast on a CPU, inside the demo model's size limits.
 DEMO_SIZE = 64
@@ -57,18 +53,31 @@ def make_window(qtbot, settings):
 
 
 @pytest.fixture
-def demo_window(make_window, qtbot):
-    """A main window with the demo model loaded, set up for fast generations."""
-    window = make_window()
-    with qtbot.waitSignal(window.session.modelChanged, timeout=60_000, check_params_cb=lambda r: r is not None):
-        window.start()
-    window.create_panel.size_picker.set_size(DEMO_SIZE, DEMO_SIZE)
-    window.create_panel.steps.setValue(DEMO_STEPS)
-    window.create_panel.prompt.set_text("A poster for a jazz night titled “BLUE NOTES”")
-    return window
+def load_demo(qtbot):
+    """Load the demo model into a window (the real worker path) and set it up for fast runs."""
+
+    def load(window):
+        with qtbot.waitSignal(window.session.modelChanged, timeout=60_000, check_params_cb=lambda r: r is not None):
+            window.start()
+        window.create_panel.size_picker.set_size(DEMO_SIZE, DEMO_SIZE)
+        window.create_panel.steps.setValue(DEMO_STEPS)
+        window.create_panel.prompt.set_text("A poster for a jazz night titled “BLUE NOTES”")
+        return window
+
+    return load
 
 
-def error_boxes(window):
+@pytest.fixture
+def demo_window(make_window, load_demo):
+    return load_demo(make_window())
+
+
+@pytest.fixture
+def error_boxes():
+    """The error dialogs a window shows now."""
     from PySide6.QtWidgets import QMessageBox
 
-    return [box for box in window.findChildren(QMessageBox) if box.objectName() == "errorDialog" and box.isVisible()]
+    def visible(window):
+        return [box for box in window.findChildren(QMessageBox) if box.objectName() == "errorDialog" and box.isVisible()]
+
+    return visible

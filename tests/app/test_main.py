@@ -1,0 +1,43 @@
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QSplashScreen
+
+from app.dialogs.first_run import FirstRunDialog
+from app.main import run_app, torch_threads
+from app.main_window import MainWindow
+from glm_core.paths import user_log_dir
+
+
+def test_run_app_shows_the_window_after_a_splash_and_quits_cleanly(qapp, monkeypatch):
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_app installs its own
+    seen = {}
+
+    def look_then_quit():
+        widgets = QApplication.topLevelWidgets()
+        windows = [w for w in widgets if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows:
+            return  # still starting (the splash is up while the engine imports)
+        poll.stop()
+        seen["splash"] = any(isinstance(w, QSplashScreen) and w.isVisible() for w in widgets)
+        seen["first run"] = any(isinstance(w, FirstRunDialog) and w.isVisible() for w in widgets)
+        for widget in widgets:
+            if isinstance(widget, FirstRunDialog):
+                widget.reject()
+        for window in windows:
+            window.close()
+
+    poll = QTimer()
+    poll.setInterval(50)
+    poll.timeout.connect(look_then_quit)
+    poll.start()
+    assert run_app(["glm-image-studio"]) == 0
+    assert seen == {"splash": False, "first run": True}
+    log = (user_log_dir() / "studio.log").read_text(encoding="utf-8")
+    assert "starting GLM-Image Studio" in log and "threads" in log
+
+
+def test_torch_threads_leave_a_core_for_the_gui():
+    assert torch_threads(None) == 1
+    assert torch_threads(1) == 1
+    assert torch_threads(8) == 7
