@@ -33,6 +33,35 @@ def _checkerboard(cell: int = 12) -> QBrush:
     return QBrush(tile)
 
 
+class CanvasTool:
+    """What the left mouse button does on the canvas (select, draw a text box, paint the mask…).
+
+    The view always keeps pan (space-drag, middle mouse) and zoom; everything else goes to the
+    active tool first, in scene coordinates (document pixels). A handler returns True when it
+    used the event; otherwise the view (and its items) get it as usual.
+    """
+
+    cursor = Qt.CursorShape.ArrowCursor
+
+    def activate(self, view: CanvasView) -> None:
+        pass
+
+    def deactivate(self, view: CanvasView) -> None:
+        pass
+
+    def press(self, view: CanvasView, pos: QPointF, event) -> bool:
+        return False
+
+    def move(self, view: CanvasView, pos: QPointF, event) -> bool:
+        return False
+
+    def release(self, view: CanvasView, pos: QPointF, event) -> bool:
+        return False
+
+    def key(self, view: CanvasView, event) -> bool:
+        return False
+
+
 class CanvasView(QGraphicsView):
     zoomChanged = Signal(float)
     imageDropped = Signal(Path)
@@ -51,6 +80,7 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPoint | None = None
         self._backdrop = _checkerboard()
         self._hint = ""
+        self._tool = CanvasTool()
 
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -111,6 +141,21 @@ class CanvasView(QGraphicsView):
         if text != self._hint:
             self._hint = text
             self.viewport().update()
+
+    # -- tools --
+
+    @property
+    def tool(self) -> CanvasTool:
+        return self._tool
+
+    def set_tool(self, tool: CanvasTool | None) -> None:
+        self._tool.deactivate(self)
+        self._tool = tool or CanvasTool()
+        self._tool.activate(self)
+        self.viewport().setCursor(self._tool.cursor)
+
+    def _scene_pos(self, event) -> QPointF:
+        return self.mapToScene(event.position().toPoint())
 
     # -- zoom --
 
@@ -184,13 +229,16 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
             return
+        if self._tool.key(self, event):
+            event.accept()
+            return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = False
             if self._pan_from is None:
-                self.viewport().unsetCursor()
+                self.viewport().setCursor(self._tool.cursor)
             event.accept()
             return
         super().keyReleaseEvent(event)
@@ -200,6 +248,9 @@ class CanvasView(QGraphicsView):
         if middle or (event.button() == Qt.MouseButton.LeftButton and self._space_held):
             self._pan_from = event.position().toPoint()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        if self._tool.press(self, self._scene_pos(event), event):
             event.accept()
             return
         super().mousePressEvent(event)
@@ -213,6 +264,9 @@ class CanvasView(QGraphicsView):
             self._scroll_by(-delta.x(), -delta.y())
             event.accept()
             return
+        if self._tool.move(self, self._scene_pos(event), event):
+            event.accept()
+            return
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
@@ -221,7 +275,10 @@ class CanvasView(QGraphicsView):
             if self._space_held:
                 self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             else:
-                self.viewport().unsetCursor()
+                self.viewport().setCursor(self._tool.cursor)
+            event.accept()
+            return
+        if self._tool.release(self, self._scene_pos(event), event):
             event.accept()
             return
         super().mouseReleaseEvent(event)

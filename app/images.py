@@ -23,3 +23,15 @@ def pil_to_qimage(image: Image.Image) -> QImage:
     data = image.tobytes("raw", image.mode)
     # QImage borrows `data`; copy() detaches it before the bytes object goes away.
     return QImage(data, image.width, image.height, image.width * channels, fmt).copy()
+
+
+_MODES = {fmt: (mode, channels) for mode, (fmt, channels) in _FORMATS.items()}
+
+
+def qimage_to_pil(image: QImage) -> Image.Image:
+    """QImage -> PIL, honouring Qt's 32-bit row padding."""
+    if image.format() not in _MODES:
+        image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    mode, channels = _MODES[image.format()]
+    raw = bytes(image.constBits())[: image.bytesPerLine() * image.height()]
+    return Image.frombuffer(mode, (image.width(), image.height()), raw, "raw", mode, image.bytesPerLine(), 1).copy()

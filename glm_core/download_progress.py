@@ -77,6 +77,11 @@ class ProgressTracker:
             self._samples.clear()
         self.set_phase("downloading")
 
+    def finish(self) -> None:
+        with self._lock:
+            self.done, self.phase, self.file = self.total, "done", ""
+        self._emit(force=True)
+
     def set_phase(self, phase: str, file: str = "") -> None:
         with self._lock:
             self.phase, self.file = phase, file

@@ -130,8 +130,7 @@ def _attempt(repo_id: str, revision: str | None, token: str | None, tracker: Pro
         repo_id, revision=resolved, allow_patterns=MODEL_FILE_PATTERNS, token=token,
         tqdm_class=tracker.snapshot_bar(), max_workers=workers,
     )
-    tracker.start(total, total)
-    tracker.set_phase("done")
+    tracker.finish()
     return Path(folder)
 
 

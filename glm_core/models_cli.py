@@ -94,24 +94,34 @@ def _run_cancellable(fn):
 
 
 class ProgressLine:
-    """One line on stderr, redrawn in place."""
+    """Download progress on stderr: one line redrawn in place on a terminal; in a log (CI), a plain
+    line per phase and per 10% so a 35 GB download does not write thousands of lines."""
 
     def __init__(self, quiet: bool = False):
         self.quiet, self.width = quiet, 0
+        self.tty = sys.stderr.isatty()
+        self.last = ("", -1)
 
     def __call__(self, p) -> None:
         if self.quiet:
             return
-        filled = int(24 * p.fraction)
-        eta = "" if p.eta_s is None else f"  ETA {int(p.eta_s) // 60}m{int(p.eta_s) % 60:02d}s"
-        speed = f"  {fmt_bytes(p.speed_bps)}/s" if p.speed_bps else ""
-        name = p.file.rsplit("/", 2)[-2:] if p.file else []
-        line = (f"{p.phase:<11} [{'#' * filled}{'.' * (24 - filled)}] {fmt_bytes(p.done_bytes)}/"
-                f"{fmt_bytes(p.total_bytes)}{speed}{eta}  {'/'.join(name)}")[:110]
-        sys.stderr.write("\r" + line.ljust(self.width))
-        self.width = len(line)
-        if p.phase == "done":
-            sys.stderr.write("\n")
+        if not p.total_bytes:
+            line = f"{p.phase}…"
+        else:
+            filled = int(24 * p.fraction)
+            eta = "" if p.eta_s is None or p.phase == "done" else f"  ETA {int(p.eta_s) // 60}m{int(p.eta_s) % 60:02d}s"
+            speed = f"  {fmt_bytes(p.speed_bps)}/s" if p.speed_bps and p.phase != "done" else ""
+            name = "/".join(p.file.rsplit("/", 2)[-2:]) if p.file else ""
+            line = (f"{p.phase:<11} [{'#' * filled}{'.' * (24 - filled)}] {fmt_bytes(p.done_bytes)}/"
+                    f"{fmt_bytes(p.total_bytes)}{speed}{eta}  {name}").rstrip()[:110]
+        if self.tty:
+            sys.stderr.write("\r" + line.ljust(self.width) + ("\n" if p.phase == "done" else ""))
+            self.width = len(line)
+        else:
+            step = (p.phase, int(10 * p.fraction))
+            if step != self.last:
+                self.last = step
+                sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
 

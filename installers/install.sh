@@ -83,7 +83,7 @@ case "$TORCH" in
     if [ "$DRIVER_CUDA" -ge 130 ]; then TAG=cu130
     elif [ "$DRIVER_CUDA" -ge 128 ]; then TAG=cu128
     elif [ "$DRIVER_CUDA" -ge 126 ]; then TAG=cu126
-    else die "the NVIDIA driver supports CUDA ${DRIVER_CUDA:0:-1}.${DRIVER_CUDA: -1} only; update it (12.6+), or use --torch cpu"
+    else die "the NVIDIA driver is too old for PyTorch's CUDA builds (needs CUDA 12.6+): update it, or use --torch cpu"
     fi
     TORCH_INDEX="https://download.pytorch.org/whl/$TAG" ;;
   cpu)
