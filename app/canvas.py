@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGrap
 from glm_core.events import Phase
 
 MIN_ZOOM, MAX_ZOOM = 1 / 32, 32.0
+DROPPABLE_SUFFIXES = (".glmstudio", ".png", ".jpg", ".jpeg", ".webp")  # projects and images
 ZOOM_STEP = 1.25
 FIT_MARGIN = 24  # px of backdrop left around a fitted document
 
@@ -64,7 +65,7 @@ class CanvasTool:
 
 class CanvasView(QGraphicsView):
     zoomChanged = Signal(float)
-    imageDropped = Signal(Path)
+    imageDropped = Signal(Path)  # a project or an image file dropped on the canvas
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -325,4 +326,4 @@ class CanvasView(QGraphicsView):
 def _dropped_file(event) -> Path | None:
     urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
     local = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
-    return local[0] if len(local) == 1 and local[0].suffix.lower() == ".png" else None
+    return local[0] if len(local) == 1 and local[0].suffix.lower() in DROPPABLE_SUFFIXES else None

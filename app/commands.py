@@ -41,18 +41,21 @@ class RemoveBox(QUndoCommand):
 
 class EditBox(QUndoCommand):
     """Any change to one box (move, resize, text, style). Consecutive edits of the same kind
-    ("move", "resize", "text" …) to the same box merge into one undo step."""
+    ("move", "resize", "text" …) to the same box merge into one undo step. A canvas drag passes a
+    `gesture` number of its own, so two separate drags stay two undo steps."""
 
-    def __init__(self, document: DocumentModel, after: TextBox, kind: str, text: str | None = None):
+    def __init__(self, document: DocumentModel, after: TextBox, kind: str, text: str | None = None,
+                 gesture: int | None = None):
         super().__init__(text or f"{kind.capitalize()} text box")
-        self.document, self.kind = document, kind
+        self.document, self.kind, self.gesture = document, kind, gesture
         self.before, self.after = document.box(after.id), after
 
     def id(self):
         return _EDIT_BOX_ID
 
     def mergeWith(self, other):
-        if not isinstance(other, EditBox) or (other.after.id, other.kind) != (self.after.id, self.kind):
+        if not isinstance(other, EditBox) or (other.after.id, other.kind, other.gesture) != (
+                self.after.id, self.kind, self.gesture):
             return False
         self.after = other.after
         return True

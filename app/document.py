@@ -1,4 +1,4 @@
-"""The image on the canvas: a finished result or an opened PNG, always with its recipe."""
+"""The base image of a poster: a finished result or an opened image, with its recipe if it has one."""
 
 from __future__ import annotations
 
@@ -14,5 +14,5 @@ from glm_core.recipe import Recipe
 class Document:
     image: Image.Image  # full resolution, what Export writes
     qimage: QImage
-    recipe: Recipe
+    recipe: Recipe | None  # None for an image made elsewhere (a photo, a PNG without a recipe)
     history_id: int | None = None  # set when it came from the history

@@ -7,6 +7,7 @@ are re-emitted on the GUI thread (safe to wait on in tests).
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import traceback
@@ -16,17 +17,26 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QObject, QThreadPool, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QImage
 
+from glm_core.files import atomic_save, refuse_overwrite
 from glm_core.metadata import png_bytes, save_png
 from glm_core.recipe import Recipe
 
 log = logging.getLogger(__name__)
 
 
-def suggested_file_name(recipe: Recipe) -> str:
+def suggested_file_name(recipe: Recipe | None) -> str:
     """"poster-summer-nights-1234.png": a few prompt words, then the seed."""
+    if recipe is None:
+        return "poster.png"
     words = re.findall(r"\w+", recipe.prompt.lower())[:5]
     slug = "-".join(words)[:48].strip("-") or "image"
     return f"{slug}-{recipe.seed}.png"
+
+
+def _plain_png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
 
 
 class Exporter(QObject):
@@ -46,10 +56,15 @@ class Exporter(QObject):
         self._encoded.connect(self._fill_clipboard)
         self._failed.connect(self.failed)
 
-    def save(self, image: Image.Image, path: Path, recipe: Recipe, overwrite: bool) -> None:
+    def save(self, image: Image.Image, path: Path, recipe: Recipe | None, overwrite: bool) -> None:
         def work() -> None:
             try:
-                save_png(image, path, recipe, overwrite=overwrite)
+                if recipe is not None:
+                    save_png(image, path, recipe, overwrite=overwrite)
+                else:  # an image made elsewhere: nothing to embed
+                    if not overwrite:
+                        refuse_overwrite(path)
+                    atomic_save(path, lambda f: image.save(f, format="PNG"), overwrite=overwrite)
             except Exception as exc:  # noqa: BLE001 - reported to the user, never lost in a thread
                 log.exception("export to %s failed", path)
                 self._failed.emit(f"Could not export “{path.name}”: {exc}", traceback.format_exc())
@@ -59,10 +74,10 @@ class Exporter(QObject):
 
         self._pool.start(work)
 
-    def copy(self, image: Image.Image, recipe: Recipe, qimage: QImage) -> None:
+    def copy(self, image: Image.Image, recipe: Recipe | None, qimage: QImage) -> None:
         def work() -> None:
             try:
-                data = png_bytes(image, recipe)
+                data = png_bytes(image, recipe) if recipe is not None else _plain_png(image)
             except Exception as exc:  # noqa: BLE001
                 log.exception("copy to clipboard failed")
                 self._failed.emit(f"Could not copy the image: {exc}", traceback.format_exc())

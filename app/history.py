@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,10 +26,16 @@ class HistoryItem:
     qimage: QImage  # the same pixels, ready for the canvas
     thumbnail: QImage
     recipe: Recipe
-    prior: PriorTokens  # kept so a variation can skip the AR stage
-    seconds: float
-    id: int = field(default_factory=lambda: next(_ids))
+    prior: PriorTokens | None  # kept so a variation can skip the AR stage; None once restored from a project
+    seconds: float  # 0 when unknown (restored from a project)
+    id: int = field(default_factory=lambda: next(_ids))  # this session's handle
     created: datetime = field(default_factory=datetime.now)
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)  # stable across project saves
+
+    @property
+    def can_vary(self) -> bool:
+        """A variation re-runs only the DiT on the AR tokens, which project files do not keep."""
+        return self.prior is not None
 
     def summary(self) -> str:
         r = self.recipe
@@ -36,9 +43,12 @@ class HistoryItem:
             r.prompt if len(r.prompt) <= 200 else r.prompt[:200] + "…",
             "",
             f"{r.width} × {r.height} px · {r.steps} steps · guidance {r.guidance:g}",
-            f"Seed {r.seed} · {self.seconds:.1f} s · {self.created:%H:%M:%S}",
+            f"Seed {r.seed} · " + (f"{self.seconds:.1f} s · " if self.seconds > 0 else "")
+            + f"{self.created:%Y-%m-%d %H:%M:%S}",
             f"Model {r.model_id or 'unknown'} ({r.quantization})",
         ]
+        if not self.can_vary:
+            lines.append("From a saved project: re-run it to make variations")
         return "\n".join(lines)
 
 
@@ -90,6 +100,16 @@ class HistoryModel(QAbstractListModel):
         del self._items[row]
         self._icons.pop(item.id, None)
         self.endRemoveRows()
+
+    def replace_all(self, items: list[HistoryItem]) -> None:
+        """Another document's history (a project was opened, or File ▸ New): newest first."""
+        self.beginResetModel()
+        self._items = list(items)
+        self._icons.clear()
+        self.endResetModel()
+
+    def by_id(self, item_id: int | None) -> HistoryItem | None:
+        return next((it for it in self._items if it.id == item_id), None)
 
     def row_of(self, item: HistoryItem) -> int:
         return next((row for row, it in enumerate(self._items) if it.id == item.id), -1)

@@ -77,6 +77,9 @@ def run_app(argv: list[str]) -> int:
 
     from app.main_window import MainWindow
     from app.settings import StudioSettings
+    from glm_core.loader import preload_libraries
+
+    preload_libraries()
 
     torch.set_num_threads(torch_threads(psutil.cpu_count(logical=False)))
     log.info("engine imported in %.1f s; torch %s, %d threads", time.perf_counter() - started,

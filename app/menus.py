@@ -5,12 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 
 @dataclass
 class StudioActions:
-    open_png: QAction
+    new_document: QAction
+    open: QAction  # projects and images alike
+    save: QAction
+    save_as: QAction
+    clear_recent: QAction
+    undo: QAction
+    redo: QAction
     export_png: QAction
     copy_image: QAction
     quit: QAction
@@ -36,8 +42,14 @@ def _action(window: QMainWindow, text: str, tip: str, *shortcuts) -> QAction:
 
 def build_actions(window: QMainWindow) -> StudioActions:
     return StudioActions(
-        open_png=_action(window, "&Open PNG…", "Open a PNG made here and restore its prompt and settings",
-                         QKeySequence.StandardKey.Open),
+        new_document=_action(window, "&New", "Start a new, empty poster", QKeySequence.StandardKey.New),
+        open=_action(window, "&Open…", "Open a project, or an image (a PNG made here restores its prompt and "
+                     "settings)", QKeySequence.StandardKey.Open),
+        save=_action(window, "&Save", "Save the project", QKeySequence.StandardKey.Save),
+        save_as=_action(window, "Save &As…", "Save the project under a new name", "Ctrl+Shift+S"),
+        clear_recent=_action(window, "&Clear Menu", "Forget the recently used projects"),
+        undo=_action(window, "&Undo", "Undo the last change", QKeySequence.StandardKey.Undo),
+        redo=_action(window, "&Redo", "Redo what was undone", "Ctrl+Shift+Z", "Ctrl+Y"),
         export_png=_action(window, "&Export PNG…", "Save the image at full resolution, recipe included", "Ctrl+E"),
         copy_image=_action(window, "&Copy Image", "Copy the image (with its recipe) to the clipboard", "Ctrl+Shift+C"),
         quit=_action(window, "&Quit", "Quit GLM-Image Studio", QKeySequence.StandardKey.Quit),
@@ -54,12 +66,29 @@ def build_actions(window: QMainWindow) -> StudioActions:
     )
 
 
-def build_menus(window: QMainWindow, actions: StudioActions, docks: list[QDockWidget]) -> None:
+@dataclass
+class StudioMenus:
+    file: QMenu
+    recent: QMenu  # File ▸ Open Recent, filled by the window when it opens
+    edit: QMenu
+    view: QMenu
+
+
+def build_menus(window: QMainWindow, actions: StudioActions, docks: list[QDockWidget]) -> StudioMenus:
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
-    file_menu.addActions([actions.open_png, actions.export_png, actions.copy_image])
+    file_menu.addActions([actions.new_document, actions.open])
+    recent_menu = file_menu.addMenu("Open &Recent")
+    recent_menu.setObjectName("recentMenu")
+    file_menu.addSeparator()
+    file_menu.addActions([actions.save, actions.save_as])
+    file_menu.addSeparator()
+    file_menu.addActions([actions.export_png, actions.copy_image])
     file_menu.addSeparator()
     file_menu.addAction(actions.quit)
+
+    edit_menu = bar.addMenu("&Edit")
+    edit_menu.addActions([actions.undo, actions.redo])
 
     image_menu = bar.addMenu("&Image")
     image_menu.addActions([actions.generate, actions.cancel])
@@ -75,3 +104,4 @@ def build_menus(window: QMainWindow, actions: StudioActions, docks: list[QDockWi
 
     help_menu = bar.addMenu("&Help")
     help_menu.addActions([actions.open_logs, actions.about])
+    return StudioMenus(file_menu, recent_menu, edit_menu, view_menu)

@@ -14,6 +14,7 @@ from glm_core.memory import QUANT_MODES
 from glm_core.paths import APP_NAME
 
 MAX_RECENT_PROMPTS = 20
+MAX_RECENT_PROJECTS = 10
 
 
 class StudioSettings:
@@ -132,3 +133,24 @@ class StudioSettings:
     @last_folder.setter
     def last_folder(self, value: str) -> None:
         self._store.setValue("files/last_folder", value)
+
+    @property
+    def recent_projects(self) -> list[str]:
+        """Project files opened or saved lately, newest first (paths as text)."""
+        try:
+            items = json.loads(self._get("files/recent_projects", "[]", str))
+        except json.JSONDecodeError:
+            return []
+        return [p for p in items if isinstance(p, str)][:MAX_RECENT_PROJECTS] if isinstance(items, list) else []
+
+    def remember_project(self, path: str) -> list[str]:
+        items = [path] + [p for p in self.recent_projects if p != path]
+        return self._set_recent_projects(items[:MAX_RECENT_PROJECTS])
+
+    def forget_project(self, path: str | None = None) -> list[str]:
+        """Drop one path from the list, or all of them."""
+        return self._set_recent_projects([] if path is None else [p for p in self.recent_projects if p != path])
+
+    def _set_recent_projects(self, items: list[str]) -> list[str]:
+        self._store.setValue("files/recent_projects", json.dumps(items, ensure_ascii=False))
+        return items

@@ -91,19 +91,18 @@ def resolve_source(options: LoadOptions) -> tuple[Path, str, str]:
 
 
 def _resolve_hub_repo(repo_id: str, revision: str | None) -> tuple[Path, str, str]:
-    from huggingface_hub import constants, snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    """A hub model loads from the local cache only. Fetching 35 GB is the model manager's job
+    (glm_core.models.download: progress, resume, cancel), never a side effect of loading."""
+    from huggingface_hub import snapshot_download
 
     try:
-        folder = snapshot_download(
-            repo_id, revision=revision, allow_patterns=MODEL_FILE_PATTERNS, local_files_only=constants.HF_HUB_OFFLINE
-        )
-    except LocalEntryNotFoundError as exc:
+        folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILE_PATTERNS,
+                                        local_files_only=True))
+    except Exception as exc:  # not cached, or cached only in part
         raise LoadError(
-            f"{repo_id} is not in the local model cache and the app is offline: "
-            f"download it first with `python main.py models download {repo_id}`."
+            f"{repo_id} is not downloaded (or only in part): download it in Model ▸ Manage Models, "
+            f"or with `python main.py models download {repo_id}`."
         ) from exc
-    folder = Path(folder)
     return folder, repo_id, folder.name  # snapshot folders are named by commit hash
 
 
@@ -184,6 +183,18 @@ def quiet_libraries() -> None:
     transformers.logging.disable_progress_bar()
     diffusers.logging.set_verbosity_error()
     diffusers.logging.disable_progress_bar()
+
+
+def preload_libraries() -> None:
+    """Import the model libraries now. Their first import takes seconds of pure-Python work that
+    holds the GIL: done in a worker thread while a window is live, it stalls the event loop, so
+    the app calls this behind its splash screen."""
+    quiet_libraries()
+    import diffusers.pipelines.glm_image  # noqa: F401
+    import transformers.models.glm_image.modeling_glm_image  # noqa: F401
+    import transformers.models.t5.modeling_t5  # noqa: F401
+    from diffusers import AutoencoderKL, GlmImageTransformer2DModel  # noqa: F401
+    from transformers import ByT5Tokenizer, GlmImageProcessor  # noqa: F401
 
 
 def load_model(

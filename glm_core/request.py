@@ -26,6 +26,8 @@ class GenerationRequest:
     # Set for a masked edit ("L", white = change): reference_images[0] is the image to change, and
     # the result has its size (width and height are not used); see glm_core.masking.
     mask: Image.Image | None = None
+    # The soft blend band of a masked edit in pixels; None = glm_core.masking.DEFAULT_FEATHER.
+    mask_feather: int | None = None
 
     @property
     def mode(self) -> str:

@@ -80,7 +80,9 @@ class GenerationRunner:
         try:
             report = self.model.report
             mode = request.mode
-            edit = plan_edit(request, report.min_side, report.max_side) if request.mask is not None else None
+            edit = None if request.mask is None else plan_edit(
+                request, report.min_side, report.max_side,
+                **({} if request.mask_feather is None else {"feather_px": request.mask_feather}))
             if edit is not None:  # a masked edit runs as image-to-image on its region, then is pasted back
                 request, on_event = edit.work_request(request), edit.previews_in_place(on_event)
             validate_request(request, min_side=report.min_side, max_side=report.max_side)

@@ -62,6 +62,11 @@ if ($Torch -eq "cuda") {
     $TorchIndex = "https://download.pytorch.org/whl/$tag"
 }
 # On Windows the default PyPI torch wheel is the CPU build: no extra index needed for -Torch cpu.
+if ($TorchIndex) {
+    # An unreachable extra index costs pip ~15 s of retries per package: check once.
+    try { Invoke-WebRequest -Uri "$TorchIndex/torch/" -Method Head -TimeoutSec 8 -UseBasicParsing | Out-Null }
+    catch { Write-Warning "$TorchIndex cannot be reached; torch comes from the configured package index (PyPI: CPU build)"; $TorchIndex = "" }
+}
 
 Write-Host "==> checkout:     $Root"
 Write-Host "==> environment:  $Venv"

@@ -93,6 +93,13 @@ case "$TORCH" in
   *) die "--torch must be auto, cuda, mps, cpu or skip (not '$TORCH')" ;;
 esac
 
+# An unreachable extra index costs pip ~15 s of retries per package: check once, and fall back to
+# the configured index (PyPI's Linux wheel is the CUDA build; a local wheel or mirror may be set).
+if [ -n "$TORCH_INDEX" ] && ! "$PYTHON" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/torch/", timeout=8)' "$TORCH_INDEX" 2>/dev/null; then
+  echo "warning: $TORCH_INDEX cannot be reached; torch comes from the configured package index instead" >&2
+  TORCH_INDEX=""
+fi
+
 say "checkout:     $ROOT"
 say "environment:  $VENV (from $("$PYTHON" -c 'import sys; print(sys.executable, sys.version.split()[0])'))"
 say "torch:        $TORCH${TORCH_INDEX:+ from $TORCH_INDEX}"
@@ -107,8 +114,16 @@ PIP=("$VENV/bin/python" -m pip)
 "${PIP[@]}" install --upgrade pip >/dev/null
 if [ "$TORCH" != "skip" ]; then
   # --extra-index-url, not --index-url: torch's own dependencies still come from the usual index,
-  # and a local build (e.g. 2.13.0+cpu) outranks PyPI's plain 2.13.0 of the same version.
-  "${PIP[@]}" install "torch==$TORCH_VERSION" ${TORCH_INDEX:+--extra-index-url "$TORCH_INDEX"}
+  # and a local build (e.g. 2.13.0+cpu) outranks PyPI's plain 2.13.0 of the same version. On the
+  # command line it replaces pip's configured extra indexes, so those are passed along too.
+  INDEX_ARGS=()
+  if [ -n "$TORCH_INDEX" ]; then
+    for url in $("${PIP[@]}" config get global.extra-index-url 2>/dev/null || true) \
+               $("${PIP[@]}" config get install.extra-index-url 2>/dev/null || true) "$TORCH_INDEX"; do
+      INDEX_ARGS+=(--extra-index-url "$url")
+    done
+  fi
+  "${PIP[@]}" install "torch==$TORCH_VERSION" ${INDEX_ARGS[@]+"${INDEX_ARGS[@]}"}
 fi
 "${PIP[@]}" install -e "$ROOT[$EXTRAS]"
 "$VENV/bin/python" "$ROOT/main.py" --version >/dev/null || die "the app was installed but does not start"

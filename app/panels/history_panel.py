@@ -9,6 +9,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QMenu, QToolButton
 from app.history import HistoryItem, HistoryModel, ItemRole
 
 ICON_SIDE = 120
+VARIATION_TIP = "Same layout, new details: re-runs only the DiT with a new seed"
+NO_VARIATION_TIP = ("Variations reuse the layout tokens of a run, which project files do not keep: "
+                    "Re-run this image once, then make variations of the new result")
 
 
 class HistoryPanel(QWidget):
@@ -41,9 +44,7 @@ class HistoryPanel(QWidget):
 
         self.open_action = self._action("Open", "Show this image on the canvas", self.openRequested, "Return")
         self.rerun_action = self._action("Re-run", "Run the same recipe again with the same seed", self.rerunRequested)
-        self.variation_action = self._action(
-            "Variation", "Same layout, new details: re-runs only the DiT with a new seed", self.variationRequested
-        )
+        self.variation_action = self._action("Variation", VARIATION_TIP, self.variationRequested)
         self.delete_action = self._action("Delete", "Remove from the history", self.deleteRequested,
                                           QKeySequence.StandardKey.Delete)
 
@@ -112,4 +113,7 @@ class HistoryPanel(QWidget):
         self.open_action.setEnabled(chosen and self._can_open)
         self.delete_action.setEnabled(chosen)
         self.rerun_action.setEnabled(chosen and self._can_generate)
-        self.variation_action.setEnabled(chosen and self._can_generate)
+        item = self.selected()
+        restored = item is not None and not item.can_vary
+        self.variation_action.setEnabled(chosen and self._can_generate and not restored)
+        self.variation_action.setToolTip(NO_VARIATION_TIP if restored else VARIATION_TIP)

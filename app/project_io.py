@@ -1,0 +1,319 @@
+"""The open document ⇄ a project file: DocumentModel + HistoryModel + Create-panel settings to a
+glm_core Project and back, and project writes on a background thread.
+
+What maps to what (glm_core/project_model.py has the file side):
+
+    doc.size                      Project.width/height
+    doc.base (Document)           one ImageLayer named "Result"; its recipe via settings (below)
+    doc.boxes                     Project.boxes (TextBox, as is)
+    doc.mask (QImage Grayscale8)  Project.mask ("L"), or None while it is empty
+    doc.scene/pinned_prompt       Project.scene_prompt/pinned_prompt
+    history items                 Project.history, oldest first: image, recipe, created, uid
+    Create panel values           Project.settings: steps, guidance, seed, seed_locked, width, height
+
+The format keeps no recipe on a layer, so the base image's recipe is found again through
+settings["base_history_id"] (the history entry it came from) or, for an opened PNG, through
+its JSON cut into 256-character settings values ("base_recipe.N"). What a file cannot hold:
+a history item's AR tokens (a restored item makes variations only after a Re-run) and its
+generation time.
+
+Loading never touches the open document until the whole file has been read and checked:
+glm_core.project_file.load_project raises ProjectError for anything damaged, hostile or too new,
+and from_project only converts data that passed those checks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QObject, QRect, QThreadPool, Signal, Slot
+from PySide6.QtGui import QImage
+
+from app.document import Document
+from app.document_model import DocumentModel, blank_mask
+from app.history import HistoryItem, make_thumbnail
+from app.images import pil_to_qimage, qimage_to_pil
+from glm_core.project import HistoryEntry, ImageLayer, Project
+from glm_core.recipe import Recipe
+from glm_core.textbox import TextBox
+from glm_core.validation import MAX_GUIDANCE, MAX_SEED, MAX_STEPS, MIN_GUIDANCE, MIN_STEPS
+
+log = logging.getLogger(__name__)
+
+BASE_LAYER_NAME = "Result"
+BASE_HISTORY_KEY = "base_history_id"
+BASE_RECIPE_KEY = "base_recipe"
+DOCUMENT_PATH_KEY = "document_path"  # autosaves only: the file the recovered work belongs to
+_CHUNK = 256  # glm_core.project_model.MAX_NAME_CHARS: the longest text a settings value holds
+_MAX_CHUNKS = {BASE_RECIPE_KEY: 150, DOCUMENT_PATH_KEY: 16}  # with the rest, under MAX_SETTINGS
+
+# The Create panel's values a project keeps, with the check each must pass when read back.
+_SETTINGS: dict[str, Callable[[object], bool]] = {
+    "steps": lambda v: _is_int(v) and MIN_STEPS <= v <= MAX_STEPS,
+    "guidance": lambda v: _is_number(v) and MIN_GUIDANCE <= v <= MAX_GUIDANCE,
+    "seed": lambda v: _is_int(v) and 0 <= v <= MAX_SEED,
+    "seed_locked": lambda v: isinstance(v, bool),
+    "width": lambda v: _is_int(v) and 1 <= v <= 100_000,
+    "height": lambda v: _is_int(v) and 1 <= v <= 100_000,
+}
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass
+class DocumentState:
+    """Everything a DocumentModel holds, detached from it (no undo stack)."""
+
+    width: int
+    height: int
+    base: Document | None = None
+    boxes: list[TextBox] = field(default_factory=list)
+    mask: QImage | None = None  # Grayscale8, width x height; None = empty
+    scene_prompt: str = ""
+    pinned_prompt: str | None = None
+
+
+@dataclass
+class LoadedProject:
+    state: DocumentState
+    history: list[HistoryItem]  # newest first, as HistoryModel keeps them
+    settings: dict  # Create-panel values that were present and valid
+    document_path: Path | None = None  # only in autosaves
+    notes: list[str] = field(default_factory=list)  # what could not be restored, for the user
+
+
+# --- document -> project -------------------------------------------------------------------
+
+def _put_text(settings: dict, key: str, text: str) -> bool:
+    chunks = [text[i:i + _CHUNK] for i in range(0, len(text), _CHUNK)] or [""]
+    if len(chunks) > _MAX_CHUNKS[key]:
+        return False
+    settings[f"{key}.count"] = len(chunks)
+    settings.update({f"{key}.{i}": chunk for i, chunk in enumerate(chunks)})
+    return True
+
+
+def _get_text(settings: dict, key: str) -> str | None:
+    count = settings.get(f"{key}.count")
+    if not _is_int(count) or not 1 <= count <= _MAX_CHUNKS[key]:
+        return None
+    chunks = [settings.get(f"{key}.{i}") for i in range(count)]
+    return "".join(chunks) if all(isinstance(c, str) for c in chunks) else None
+
+
+def _utc(created: datetime) -> str:
+    aware = created if created.tzinfo is not None else created.astimezone()
+    return aware.astimezone(timezone.utc).isoformat()
+
+
+def _local(created: str) -> datetime:
+    moment = datetime.fromisoformat(created)  # checked by the project reader
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+
+
+def to_project(doc: DocumentModel, history: list[HistoryItem], settings: dict,
+               document_path: Path | None = None) -> Project:
+    """A snapshot of the document for saving. Cheap (no encoding): call it on the GUI thread and
+    hand the result to a worker. Images are shared, not copied: nothing ever changes a PIL image
+    once made, and the mask is converted to a new one here."""
+    values = {k: v for k, v in settings.items() if k in _SETTINGS and _SETTINGS[k](v)}
+    layers = []
+    base = doc.base
+    if base is not None:
+        layers.append(ImageLayer(image=_rgb(base.image), name=BASE_LAYER_NAME))
+        source = next((item for item in history if item.id == base.history_id), None)
+        if source is not None:
+            values[BASE_HISTORY_KEY] = source.uid
+        elif base.recipe is not None:
+            text = json.dumps(base.recipe.to_dict(), ensure_ascii=False)
+            if not _put_text(values, BASE_RECIPE_KEY, text):
+                log.warning("the base image's recipe is too long for the project file; not saved")
+    if document_path is not None:
+        _put_text(values, DOCUMENT_PATH_KEY, str(document_path))
+    entries = [HistoryEntry(image=item.image if item.image.mode == "RGB" else item.image.convert("RGB"),
+                            recipe=item.recipe, created=_utc(item.created), id=item.uid)
+               for item in reversed(history)]  # oldest first
+    mask = None if doc.mask_is_empty() else qimage_to_pil(doc.mask)
+    return Project(width=doc.width, height=doc.height, layers=layers, boxes=list(doc.boxes),
+                   mask=mask, history=entries, scene_prompt=doc.scene_prompt,
+                   pinned_prompt=doc.pinned_prompt, settings=values)
+
+
+# --- project -> document -------------------------------------------------------------------
+
+def _recipe_from_json(text: str | None) -> Recipe | None:
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+        return Recipe.from_dict(data) if isinstance(data, dict) else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("RGB")
+
+
+def from_project(project: Project) -> LoadedProject:
+    """Convert a project that load_project accepted. Never raises for odd content: what cannot
+    be used is left out and named in `notes`."""
+    notes: list[str] = []
+    items = []
+    for entry in project.history:  # oldest first
+        qimage = pil_to_qimage(entry.image)
+        items.append(HistoryItem(entry.image, qimage, make_thumbnail(qimage), entry.recipe, prior=None,
+                                 seconds=0.0, created=_local(entry.created), uid=entry.id))
+    history = items[::-1]
+
+    base = None
+    if project.layers:
+        layer = next((l for l in project.layers if l.name == BASE_LAYER_NAME), project.layers[0])
+        if len(project.layers) > 1:
+            notes.append(f"{len(project.layers) - 1} more image layer(s) cannot be shown by this "
+                         f"version and were left out")
+        image = _flatten(layer.image)
+        source = next((it for it in history if it.uid == project.settings.get(BASE_HISTORY_KEY)), None)
+        if source is not None:
+            base = Document(image, pil_to_qimage(image), source.recipe, source.id)
+        else:
+            recipe = _recipe_from_json(_get_text(project.settings, BASE_RECIPE_KEY))
+            base = Document(image, pil_to_qimage(image), recipe)
+
+    boxes, seen = [], set()
+    for box in project.boxes:
+        if box.id in seen:  # the reader does not forbid it, the document model needs unique ids
+            box = replace(box, id=uuid.uuid4().hex)
+        seen.add(box.id)
+        boxes.append(box)
+
+    mask = pil_to_qimage(project.mask) if project.mask is not None else None
+    settings = {k: v for k, v in project.settings.items() if k in _SETTINGS and _SETTINGS[k](v)}
+    path = _get_text(project.settings, DOCUMENT_PATH_KEY)
+    state = DocumentState(project.width, project.height, base, boxes, mask,
+                          project.scene_prompt, project.pinned_prompt)
+    return LoadedProject(state, history, settings, Path(path) if path else None, notes)
+
+
+def load_state(doc: DocumentModel, state: DocumentState) -> None:
+    """Replace what `doc` holds with `state`, through the model's own _apply_* methods so every
+    view follows, then start a fresh undo history (opening a document is not an edit)."""
+    for box in reversed(list(doc.boxes)):
+        doc._apply_remove_box(box.id)
+    doc._apply_base(None)
+    doc._apply_size(state.width, state.height)
+    mask = state.mask
+    if mask is None or mask.size().toTuple() != (state.width, state.height):
+        mask = blank_mask(state.width, state.height)
+    doc._apply_mask_region(QRect(0, 0, state.width, state.height),
+                           mask.convertToFormat(QImage.Format.Format_Grayscale8))
+    doc._apply_base(state.base)
+    for index, box in enumerate(state.boxes):
+        doc._apply_insert_box(index, box)
+    doc._apply_prompts(state.scene_prompt, state.pinned_prompt)
+    doc.undo_stack.clear()
+    doc.undo_stack.setClean()
+
+
+# --- writing off the GUI thread ------------------------------------------------------------
+
+@dataclass(eq=False)  # jobs are told apart by identity
+class WriteJob:
+    """One background write; `error` is set when it failed."""
+
+    work: Callable[[], object]
+    token: object = None  # what the caller wants back (e.g. the document revision saved)
+    path: Path | None = None
+    error: str = ""
+    details: str = ""
+    done: bool = False
+    delivered: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.done and not self.error
+
+
+def describe_write_error(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return str(exc) or type(exc).__name__
+
+
+class BackgroundWriter(QObject):
+    """Runs writes one at a time on a private thread; `finished` comes on the GUI thread.
+
+    PNG-encoding a project's images takes seconds for big ones: never on the GUI thread.
+    wait() blocks until every queued write is done and delivers their results at once (for
+    closing, and for "save before opening another document")."""
+
+    finished = Signal(object)  # WriteJob
+
+    _done = Signal(object)  # from the pool thread; queued to the GUI thread
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._pending: list[WriteJob] = []
+        self._done.connect(self._deliver)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def run(self, work: Callable[[], object], token: object = None, path: Path | None = None) -> WriteJob:
+        job = WriteJob(work, token, path)
+        self._pending.append(job)
+
+        def task() -> None:
+            try:
+                work()
+            except Exception as exc:  # noqa: BLE001 - reported to the user, never lost in a thread
+                log.exception("background write failed (%s)", path)
+                job.error, job.details = describe_write_error(exc), traceback.format_exc()
+            job.done = True
+            self._done.emit(job)
+
+        self._pool.start(task)
+        return job
+
+    def wait(self) -> None:
+        self._pool.waitForDone()
+        for job in list(self._pending):
+            self._deliver(job)
+
+    @Slot(object)
+    def _deliver(self, job: WriteJob) -> None:
+        if job.delivered:
+            return  # wait() already delivered it
+        job.delivered = True
+        if job in self._pending:
+            self._pending.remove(job)
+        self.finished.emit(job)

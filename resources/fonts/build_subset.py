@@ -1,0 +1,108 @@
+"""Build the bundled CJK-capable font: a subset of Noto Sans CJK SC (Regular and Bold).
+
+Run once by hand (see README.md); needs Debian's fonts-noto-cjk and fontTools, which is a
+build-time tool only, never a runtime dependency of the app:
+
+    apt-get install -y fonts-noto-cjk && pip install fonttools
+    python resources/fonts/build_subset.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.ttLib import TTCollection
+
+SOURCE = Path("/usr/share/fonts/opentype/noto")
+SC_INDEX = 2  # in NotoSansCJK-*.ttc: JP, KR, SC, TC, HK, then the Mono faces
+# A family name of our own: the subset is a Modified Version under the OFL, and the system may
+# have the full Noto Sans CJK SC installed; a distinct name keeps the two apart in font lists.
+FAMILY = "Studio Sans CJK"
+OUT = Path(__file__).resolve().parent
+
+RANGES = [
+    (0x0020, 0x007E),  # ASCII
+    (0x00A0, 0x00FF),  # Latin-1
+    (0x2000, 0x206F),  # General Punctuation (’ ″ … — the composer's lookalikes among them)
+    (0x20A0, 0x20BF),  # currency signs (€ ¥ on posters)
+    (0x2100, 0x215F),  # letterlike symbols and number forms (№ ℃ ™ ⅓)
+    (0x2190, 0x21FF),  # arrows
+    (0x3000, 0x303F),  # CJK Symbols and Punctuation (、。「」〝〞)
+    (0x3040, 0x30FF),  # Hiragana and Katakana
+    (0xFF00, 0xFFEF),  # half- and fullwidth forms (，！？ and ｢｣)
+]
+
+
+def gb2312_level1() -> list[str]:
+    """The 3755 most common simplified Chinese characters: GB2312 rows 16-55."""
+    chars = []
+    for row in range(16, 56):
+        for cell in range(1, 95):
+            try:
+                chars.append(bytes([0xA0 + row, 0xA0 + cell]).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass  # row 55 ends at cell 89
+    return chars
+
+
+def gb2312_symbols() -> list[str]:
+    """GB2312 rows 1-9: the punctuation, numbers and symbols Chinese text uses."""
+    chars = []
+    for row in range(1, 10):
+        for cell in range(1, 95):
+            try:
+                chars.append(bytes([0xA0 + row, 0xA0 + cell]).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    return chars
+
+
+def codepoints() -> set[int]:
+    points = {cp for lo, hi in RANGES for cp in range(lo, hi + 1)}
+    points |= {ord(c) for c in gb2312_level1() + gb2312_symbols()}
+    return points
+
+
+def rename(font, style: str) -> None:
+    names = font["name"]
+    full = f"{FAMILY} {style}" if style != "Regular" else FAMILY
+    postscript = f"{FAMILY.replace(' ', '')}-{style}"
+    for record in list(names.names):
+        if record.nameID in (1, 4, 16, 17, 3, 6, 21, 22, 25):
+            names.removeNames(nameID=record.nameID)
+    names.setName(FAMILY, 1, 3, 1, 0x409)
+    names.setName(style if style in ("Regular", "Bold") else "Regular", 2, 3, 1, 0x409)
+    names.setName(f"{postscript};subset of Noto Sans CJK SC 2.004", 3, 3, 1, 0x409)
+    names.setName(full, 4, 3, 1, 0x409)
+    names.setName(postscript, 6, 3, 1, 0x409)
+    if "CFF " in font:  # the CFF table carries its own names
+        cff = font["CFF "].cff
+        cff.fontNames = [postscript]
+        top = cff.topDictIndex[0]
+        top.FullName, top.FamilyName = full, FAMILY
+
+
+def build(style: str) -> Path:
+    collection = TTCollection(str(SOURCE / f"NotoSansCJK-{style}.ttc"))
+    font = collection.fonts[SC_INDEX]
+    options = subset.Options()
+    options.layout_features = ["*"]  # keep kerning, vertical forms and CJK punctuation spacing
+    options.name_IDs = ["*"]
+    options.name_languages = [0x409]
+    options.notdef_outline = True  # a visible .notdef box, so a missing glyph is never silent
+    options.hinting = False  # CFF hints barely matter for poster-size text; saves space
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=codepoints())
+    subsetter.subset(font)
+    rename(font, style)
+    path = OUT / f"{FAMILY.replace(' ', '')}-{style}.otf"
+    font.save(str(path))
+    return path
+
+
+if __name__ == "__main__":
+    for style in sys.argv[1:] or ["Regular", "Bold"]:
+        path = build(style)
+        print(f"{path.name}: {path.stat().st_size / 1e6:.2f} MB")
