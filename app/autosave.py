@@ -32,21 +32,23 @@ class Autosaver(QObject):
     saved = Signal()  # an autosave reached the disk
     failed = Signal(str)  # a one-line reason (shown in the status bar, not as a dialog every minute)
 
-    def __init__(self, store: AutosaveStore, snapshot: Snapshot, interval_ms: int = AUTOSAVE_INTERVAL_MS,
+    def __init__(self, store: AutosaveStore | None, snapshot: Snapshot, interval_ms: int = AUTOSAVE_INTERVAL_MS,
                  parent: QObject | None = None):
+        """store None: autosave is off (its folder could not be created)."""
         super().__init__(parent)
         self.store = store
         self._snapshot = snapshot
         self.saved_token: object = None
         self._running: WriteJob | None = None
         self._to_discard: list[AutosaveEntry] = []  # recovered: dropped once this session saved them
-        self._closed = False
+        self._closed = store is None
         self.writer = BackgroundWriter(self)
         self.writer.finished.connect(self._on_finished)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.autosave)
-        self.timer.start()
+        if store is not None:
+            self.timer.start()
 
     @property
     def running(self) -> bool:
@@ -100,6 +102,8 @@ class Autosaver(QObject):
     # -- recovery --
 
     def crashed_sessions(self) -> list[AutosaveEntry]:
+        if self.store is None:
+            return []
         try:
             return self.store.crashed_sessions()
         except OSError:
@@ -107,11 +111,13 @@ class Autosaver(QObject):
             return []
 
     def recover(self, entry: AutosaveEntry) -> Project:
-        """The crashed session's document (ProjectError or OSError when it cannot be read). Its
-        autosave is discarded after this session's next successful autosave."""
-        project = self.store.recover(entry)
+        """The crashed session's document (ProjectError or OSError when it cannot be read)."""
+        return self.store.recover(entry)
+
+    def discard_after_next_save(self, entry: AutosaveEntry) -> None:
+        """Recovered work: its old autosave goes once this session has saved the document (to
+        its own autosave, or to a file)."""
         self._to_discard.append(entry)
-        return project
 
     def discard(self, entry: AutosaveEntry) -> None:
         self.writer.run(lambda: self.store.discard(entry))

@@ -17,6 +17,7 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QObject, QThreadPool, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QImage
 
+from app.images import pil_to_qimage
 from glm_core.files import atomic_save, refuse_overwrite
 from glm_core.metadata import png_bytes, save_png
 from glm_core.recipe import Recipe
@@ -55,8 +56,14 @@ class Exporter(QObject):
         self._saved.connect(self._relay_saved)
         self._encoded.connect(self._fill_clipboard)
         self._failed.connect(self.failed)
+        # Set by the text layout: PIL image -> PIL image with the text boxes drawn over it
+        # ("Overlay my text"), or None. Runs here on the GUI thread, where Qt draws text safely.
+        self.overlay = None
 
     def save(self, image: Image.Image, path: Path, recipe: Recipe | None, overwrite: bool) -> None:
+        if self.overlay is not None:
+            image = self.overlay(image)
+
         def work() -> None:
             try:
                 if recipe is not None:
@@ -75,6 +82,10 @@ class Exporter(QObject):
         self._pool.start(work)
 
     def copy(self, image: Image.Image, recipe: Recipe | None, qimage: QImage) -> None:
+        if self.overlay is not None:
+            image = self.overlay(image)
+            qimage = pil_to_qimage(image)
+
         def work() -> None:
             try:
                 data = png_bytes(image, recipe) if recipe is not None else _plain_png(image)

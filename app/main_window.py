@@ -5,15 +5,21 @@ from __future__ import annotations
 import logging
 import secrets
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
+                               QUndoView, QVBoxLayout, QWidget)
 
+from app.autosave import AUTOSAVE_INTERVAL_MS, Autosaver
 from app.canvas import CanvasView
+from app.commands import SetBase, SetPrompts
 from app.dialogs.error_dialog import show_error
 from app.dialogs.file_dialogs import FileDialogs
 from app.dialogs.first_run import FirstRunDialog
+from app.dialogs.model_launcher import ModelManagerLauncher
+from app.dialogs.recovery import RecoveryDialog
 from app.document import Document
+from app.document_model import DocumentModel
 from app.file_commands import FileCommands
 from app.history import HistoryItem, HistoryModel
 from app.menus import build_actions, build_menus
@@ -21,18 +27,24 @@ from app.model_source import download_missing
 from app.panels.create_panel import CreatePanel
 from app.panels.history_panel import HistoryPanel
 from app.panels.model_panel import DEMO_WARNING, ModelPanel
+from app.project_io import DocumentState, LoadedProject, from_project, load_state, to_project
 from app.session import Activity, Session
 from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
 from app.worker import GenerationWorker
 from glm_core import __version__
+from glm_core.autosave import AutosaveEntry, AutosaveStore
+from glm_core.events import Phase
 from glm_core.loader import LoadOptions
 from glm_core.metadata import request_from_recipe
 from glm_core.paths import APP_NAME, user_log_dir
+from glm_core.project import Project, ProjectError
 from glm_core.request import GenerationRequest
 from glm_core.validation import MAX_SEED, InvalidRequest, validate_request
 
 log = logging.getLogger(__name__)
+
+PROMPT_COMMIT_MS = 700  # typing pauses this long before the prompt becomes one undo step
 
 
 def _dock(window: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -45,17 +57,45 @@ def _dock(window: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.
     return dock
 
 
+def _undo_panel(view: QUndoView) -> QWidget:
+    panel = QWidget()
+    panel.setObjectName("undoPanel")
+    hint = QLabel("Every change to this poster, oldest first. Click a step to go back to it; "
+                  "a new change after going back replaces the steps below.")
+    hint.setObjectName("hint")
+    hint.setWordWrap(True)
+    layout = QVBoxLayout(panel)
+    layout.setContentsMargins(10, 10, 10, 10)
+    layout.setSpacing(8)
+    layout.addWidget(hint)
+    layout.addWidget(view, 1)
+    return panel
+
+
+def _default_store() -> AutosaveStore | None:
+    try:
+        return AutosaveStore()
+    except OSError:
+        log.exception("autosave is off: its folder cannot be written")
+        return None
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: StudioSettings, worker: GenerationWorker | None = None,
-                 dialogs: FileDialogs | None = None):
+                 dialogs: FileDialogs | None = None, autosave: AutosaveStore | None = None,
+                 autosave_interval_ms: int = AUTOSAVE_INTERVAL_MS):
+        """`autosave`: where this session autosaves (tests pass a store on a temporary folder);
+        by default the user data folder's."""
         super().__init__()
         self.setObjectName("mainWindow")
-        self.setWindowTitle(APP_NAME)
         self.settings = settings
         self.history = HistoryModel(self)
+        self.doc = DocumentModel(parent=self)  # the one open poster; New and Open refill it
         self.session = Session(self.history, worker, parent=self)
-        self.document: Document | None = None
         self.first_run_dialog: FirstRunDialog | None = None
+        self.recovery_dialog: RecoveryDialog | None = None
+        self._closed = False
+        self._syncing_prompt = False
         self.files = FileCommands(self, settings, dialogs or FileDialogs())
 
         self.canvas = CanvasView()
@@ -84,22 +124,59 @@ class MainWindow(QMainWindow):
         self.model_dock = _dock(self, "Model", "modelDock", self.model_panel, right)
         self.tabifyDockWidget(self.history_dock, self.model_dock)
         self.history_dock.raise_()
+        self.undo_view = QUndoView(self.doc.undo_stack)
+        self.undo_view.setObjectName("undoView")
+        self.undo_view.setEmptyLabel("Start")  # the document as opened, before the first edit
+        self.undo_dock = _dock(self, "Undo History", "undoDock", _undo_panel(self.undo_view), right)
+        self.tabifyDockWidget(self.model_dock, self.undo_dock)  # a tab beside History and Model
+        self.undo_dock.hide()  # View ▸ Undo History shows it, in front
+        self.undo_dock.toggleViewAction().triggered.connect(lambda shown: shown and self.undo_dock.raise_())
+        self.history_dock.raise_()
         self.resizeDocks([self.create_dock, self.history_dock], [340, 300], Qt.Orientation.Horizontal)
         self.status = StudioStatusBar(self.session)
         self.setStatusBar(self.status)
+        self.save_indicator = QProgressBar()
+        self.save_indicator.setObjectName("saveIndicator")
+        self.save_indicator.setRange(0, 0)  # busy: a save has no useful percentage
+        self.save_indicator.setFixedWidth(90)
+        self.save_indicator.setTextVisible(False)
+        self.save_indicator.setToolTip("Saving the project…")
+        self.save_indicator.hide()
+        self.status.addPermanentWidget(self.save_indicator)
         self.actions = build_actions(self)
-        build_menus(self, self.actions, [self.create_dock, self.history_dock, self.model_dock])
+        self.menus = build_menus(self, self.actions,
+                                 [self.create_dock, self.history_dock, self.model_dock, self.undo_dock])
+        self.autosaver = Autosaver(autosave if autosave is not None else _default_store(),
+                                   self._autosave_snapshot, autosave_interval_ms, self)
+        self._prompt_timer = QTimer(self)
+        self._prompt_timer.setSingleShot(True)
+        self._prompt_timer.setInterval(PROMPT_COMMIT_MS)
+        self._prompt_timer.timeout.connect(self.commit_pending_edits)
         self._connect()
+        self.model_manager = ModelManagerLauncher(self, self.actions.manage_models)  # Model ▸ Manage Models…
         self._restore()
+        self.files.fill_recent_menu(self.menus.recent, self.actions.clear_recent)
         self._update_state()
+        self._update_title()
+        from app.mask_integration import install_mask_tools  # masked editing: layer, tools, Mask panel
+        from app.text_integration import install_text_tools  # text boxes, Select/Text tools, their docks
+
+        install_mask_tools(self)
+        install_text_tools(self)
 
     def _connect(self) -> None:
-        a, s, files = self.actions, self.session, self.files
+        a, s, files, doc, stack = self.actions, self.session, self.files, self.doc, self.doc.undo_stack
         a.generate.triggered.connect(self.generate)
         a.cancel.triggered.connect(s.cancel)
-        a.open_png.triggered.connect(files.open_dialog)
-        a.export_png.triggered.connect(lambda: files.export(self.document))
-        a.copy_image.triggered.connect(lambda: files.copy(self.document))
+        a.new_document.triggered.connect(files.new_document)
+        a.open.triggered.connect(files.open_dialog)
+        a.save.triggered.connect(lambda: files.save())
+        a.save_as.triggered.connect(lambda: files.save_as())
+        a.clear_recent.triggered.connect(files.clear_recent)
+        a.undo.triggered.connect(self.undo)
+        a.redo.triggered.connect(self.redo)
+        a.export_png.triggered.connect(lambda: files.export(self.poster()))
+        a.copy_image.triggered.connect(lambda: files.copy(self.poster()))
         a.quit.triggered.connect(self.close)
         a.zoom_in.triggered.connect(self.canvas.zoom_in)
         a.zoom_out.triggered.connect(self.canvas.zoom_out)
@@ -118,9 +195,30 @@ class MainWindow(QMainWindow):
         self.model_panel.loadRequested.connect(self.load_model)
         self.model_panel.cancelRequested.connect(s.cancel)
         self.model_panel.browseRequested.connect(self._browse_model_folder)
-        self.canvas.imageDropped.connect(files.open_png)
-        files.documentOpened.connect(self._on_document_opened)
+        self.canvas.imageDropped.connect(lambda path: files.open_path(path, dropped=True))
         files.message.connect(lambda text: self.status.showMessage(text, 6000))
+        files.stateChanged.connect(self._update_title)
+        files.savingChanged.connect(self._on_saving)
+        files.saved.connect(self._on_saved)
+
+        stack.indexChanged.connect(files.document_changed)
+        stack.cleanChanged.connect(self._update_title)
+        stack.canUndoChanged.connect(self._update_undo_action)
+        stack.canRedoChanged.connect(a.redo.setEnabled)
+        stack.undoTextChanged.connect(lambda text: a.undo.setText(f"&Undo {text}" if text else "&Undo"))
+        stack.redoTextChanged.connect(lambda text: a.redo.setText(f"&Redo {text}" if text else "&Redo"))
+        self._update_undo_action()
+        a.redo.setEnabled(stack.canRedo())
+        self.history.rowsInserted.connect(files.history_changed)
+        self.history.rowsRemoved.connect(files.history_changed)
+        doc.sizeChanged.connect(self._show_base)
+        doc.baseChanged.connect(self._show_base)
+        doc.baseChanged.connect(self._update_state)
+        doc.promptsChanged.connect(self._on_prompts_changed)
+        self.create_panel.prompt.edit.textChanged.connect(self._on_prompt_typed)
+        self.create_panel.prompt.edit.installEventFilter(self)  # leaving the prompt commits the typing
+        self.create_panel.size_picker.sizeChanged.connect(self._follow_size_picker)
+        self.autosaver.failed.connect(lambda text: self.status.showMessage(text, 10000))
 
         s.activityChanged.connect(self._update_state)
         s.modelChanged.connect(self._on_model_changed)
@@ -133,7 +231,31 @@ class MainWindow(QMainWindow):
     # -- model --
 
     def start(self) -> None:
-        """After the window is shown: load the saved model, or ask on the very first run."""
+        """After the window is shown: offer to recover a crashed session's work, then load the
+        saved model, or ask on the very first run."""
+        entries = self.autosaver.crashed_sessions()
+        if entries:
+            dialog = RecoveryDialog(entries, self)
+            dialog.recoverRequested.connect(self.recover)
+            dialog.discardRequested.connect(self.autosaver.discard)
+            dialog.finished.connect(lambda _result: self._start_model())
+            dialog.open()
+            self.recovery_dialog = dialog
+            return
+        self._start_model()
+
+    def recover(self, entry: AutosaveEntry) -> bool:
+        try:
+            project = self.autosaver.recover(entry)
+        except (ProjectError, OSError) as exc:
+            show_error(self, "This autosave cannot be recovered", str(exc))
+            return False
+        self.files.load_recovered(from_project(project))
+        self.autosaver.discard_after_next_save(entry)
+        self.autosaver.autosave()  # the work is safe in this session's autosave before the old one goes
+        return True
+
+    def _start_model(self) -> None:
         if self.settings.model_source:
             self.load_model(self.model_panel.options())  # the panel shows the saved choice
             return
@@ -170,8 +292,7 @@ class MainWindow(QMainWindow):
             self.model_panel.show_report(report)
             self.create_panel.size_picker.set_limits(report.min_side, report.max_side)
             self.demo_banner.setVisible(report.is_demo)
-            if not self.canvas.has_image:
-                self.canvas.new_document(*self.create_panel.size_picker.size)
+            self._follow_size_picker(*self.create_panel.size_picker.size)
         self._update_state()
 
     def _on_load_failed(self, message: str, details: str) -> None:
@@ -200,38 +321,153 @@ class MainWindow(QMainWindow):
         except InvalidRequest as exc:
             show_error(self, "This can't be generated yet", str(exc))
             return
+        self.commit_pending_edits()
+        self.autosaver.autosave()  # before each generation: the riskiest moment for memory
         self.canvas.new_document(request.width, request.height)
         self.session.generate(request)
 
     def _on_finished(self, item: HistoryItem) -> None:
-        self.show_document(Document(item.image, item.qimage, item.recipe, item.id))
+        # Already in the history (Session adds it first); on the canvas as one undo step.
+        self.doc.undo_stack.push(SetBase(self.doc, Document(item.image, item.qimage, item.recipe, item.id),
+                                         "Apply result"))
         self.history_panel.select(item)
         self.create_panel.seed.show_used(item.recipe.seed)
         self.status.showMessage(f"Done in {item.seconds:.1f} s · seed {item.recipe.seed}", 8000)
 
     def _on_generation_failed(self, message: str, details: str) -> None:
-        self._restore_canvas()
+        self._show_base()
         show_error(self, "Generation failed", message, details)
 
     def _on_cancelled(self) -> None:
         if self.session.report is None:
             self.model_panel.show_unloaded()
-        self._restore_canvas()
+        self._show_base()
         self.status.showMessage("Cancelled", 4000)
 
-    # -- documents and history --
+    # -- the document --
 
-    def show_document(self, document: Document) -> None:
-        self.document = document
-        self.canvas.show_image(document.qimage)
+    def _show_base(self, *_args) -> None:
+        """The canvas follows the document's size and base image (after a cancel or failure too:
+        back to the last finished image, not a half-made preview)."""
+        if self.canvas_in_use:
+            return  # the previews own the canvas; the finished result (or a cancel) comes back here
+        base, size = self.doc.base, self.doc.size
+        if base is None:
+            self.canvas.new_document(*size)
+        elif base.qimage.size().toTuple() == size:
+            self.canvas.show_image(base.qimage)
+        else:  # the canvas was resized under the image: show it stretched over the page
+            self.canvas.new_document(*size)
+            self.canvas.show_preview(base.qimage, Phase.DIFFUSION)
+
+    def poster(self) -> Document | None:
+        """What Export and Copy write: the poster as it looks. (Everything drawn over the base
+        image, such as text boxes, must be composed here.)"""
+        return self.doc.base
+
+    def _is_blank(self) -> bool:
+        """Nothing on the page yet (prompt edits aside): the page may follow the size picker."""
+        doc, stack = self.doc, self.doc.undo_stack
+        return (doc.base is None and not doc.boxes and doc.mask_is_empty()
+                and all(isinstance(stack.command(i), SetPrompts) for i in range(stack.count())))
+
+    def _follow_size_picker(self, width: int, height: int) -> None:
+        if (width, height) != self.doc.size and not self.canvas_in_use and self._is_blank():
+            self.doc._apply_size(width, height)  # a blank page changes size without an undo step
+
+    def undo(self) -> None:
+        self.commit_pending_edits()
+        self.doc.undo_stack.undo()
+
+    def redo(self) -> None:
+        self.commit_pending_edits()
+        self.doc.undo_stack.redo()
+
+    def commit_pending_edits(self) -> None:
+        """Typing in the prompt becomes one "Edit prompt" step after a pause; save, generate,
+        undo and close take it at once."""
+        self._prompt_timer.stop()
+        text = self.create_panel.prompt.edit.toPlainText()
+        if text != self.doc.scene_prompt:
+            self.doc.undo_stack.push(SetPrompts(self.doc, text, self.doc.pinned_prompt))
+
+    def eventFilter(self, watched, event) -> bool:
+        # Typing becomes its undo step before the focus goes elsewhere (e.g. a click in the Undo
+        # History, which must not find a late "Edit prompt" cutting off the steps it went back over).
+        if event.type() == QEvent.Type.FocusOut and watched is self.create_panel.prompt.edit:
+            self.commit_pending_edits()
+        return super().eventFilter(watched, event)
+
+    def _on_prompt_typed(self) -> None:
+        if not self._syncing_prompt:
+            self._prompt_timer.start()
+            self._update_undo_action()
+
+    def _update_undo_action(self, *_args) -> None:
+        # Typing not yet committed counts: Undo takes it first, then undoes it.
+        pending = self.create_panel.prompt.edit.toPlainText() != self.doc.scene_prompt
+        self.actions.undo.setEnabled(self.doc.undo_stack.canUndo() or pending)
+
+    def _on_prompts_changed(self) -> None:
+        """Undo, redo or an opened project changed the prompt: the editor follows."""
+        if self.create_panel.prompt.edit.toPlainText() != self.doc.scene_prompt:
+            self._syncing_prompt = True
+            try:
+                self.create_panel.prompt.set_text(self.doc.scene_prompt)
+            finally:
+                self._syncing_prompt = False
+            self._prompt_timer.stop()
+
+    def open_image(self, document: Document, restore: bool, text: str = "Open image") -> None:
+        """An opened or dropped image becomes the base: one undo step, with the prompt when its
+        recipe is restored."""
+        stack = self.doc.undo_stack
+        stack.beginMacro(text)
+        self.commit_pending_edits()
+        stack.push(SetBase(self.doc, document, text))
+        if restore and document.recipe is not None:
+            self.create_panel.apply_recipe(document.recipe)
+            self.commit_pending_edits()
+        stack.endMacro()
+
+    def load_document(self, loaded: LoadedProject | None) -> None:
+        """Replace the document (None: a new, blank one) with a fresh undo history."""
+        if self.session.activity is Activity.GENERATING:
+            self.session.cancel()  # its result belongs to the document being closed
+        self._prompt_timer.stop()
+        if loaded is not None and loaded.settings:
+            # Before the document: a blank page follows the size picker, the loaded one must not.
+            self.create_panel.restore({**self.create_panel.values(), **loaded.settings})
+        state = loaded.state if loaded is not None else DocumentState(*self.create_panel.size_picker.size)
+        load_state(self.doc, state)
+        self.history.replace_all(loaded.history if loaded is not None else [])
+        self.autosaver.clear()  # the closed document's autosave must not come back after a crash
+        self.canvas.fit_to_window()
         self._update_state()
 
-    def _restore_canvas(self) -> None:
-        """Back to the last finished image after a cancel or failure, not a half-made preview."""
-        if self.document is not None:
-            self.canvas.show_image(self.document.qimage)
-        else:
-            self.canvas.new_document(*self.canvas.document_size)
+    def project_snapshot(self, include_path: bool = False) -> Project:
+        return to_project(self.doc, self.history.items(), self.create_panel.values(),
+                          self.files.path if include_path else None)
+
+    def _autosave_snapshot(self) -> tuple[int, Project] | None:
+        if not self.files.is_dirty or self.files.revision == self.autosaver.saved_token:
+            return None
+        return self.files.revision, self.project_snapshot(include_path=True)
+
+    def _on_saving(self, saving: bool) -> None:
+        self.save_indicator.setVisible(saving)
+        self.actions.save.setEnabled(not saving)
+        self.actions.save_as.setEnabled(not saving)
+
+    def _on_saved(self, _path) -> None:
+        if not self.files.is_dirty:
+            self.autosaver.clear()  # the file has it all: an older autosave must not be offered
+
+    def _update_title(self, *_args) -> None:
+        self.setWindowTitle(f"{self.files.display_name}[*] — {APP_NAME}")
+        self.setWindowModified(self.files.is_dirty)
+
+    # -- history --
 
     @property
     def canvas_in_use(self) -> bool:
@@ -239,20 +475,16 @@ class MainWindow(QMainWindow):
         return self.session.activity is Activity.GENERATING
 
     def open_item(self, item: HistoryItem) -> None:
-        if not self.canvas_in_use:
-            self.show_document(Document(item.image, item.qimage, item.recipe, item.id))
+        base = self.doc.base
+        if not self.canvas_in_use and (base is None or base.history_id != item.id):
+            self.doc.undo_stack.push(SetBase(self.doc, Document(item.image, item.qimage, item.recipe, item.id),
+                                             "Open result"))
 
     def delete_item(self, item: HistoryItem) -> None:
         self.history.remove(item)
-        if self.document is not None and self.document.history_id == item.id and not self.canvas_in_use:
-            self.document = None
-            self.canvas.new_document(*self.canvas.document_size)
-            self._update_state()
-
-    def _on_document_opened(self, document: Document) -> None:
-        self.create_panel.apply_recipe(document.recipe)
-        if not self.canvas_in_use:
-            self.show_document(document)
+        base = self.doc.base
+        if base is not None and base.history_id == item.id and not self.canvas_in_use:
+            self.doc.undo_stack.push(SetBase(self.doc, None, "Remove deleted result"))
 
     # -- state --
 
@@ -274,9 +506,9 @@ class MainWindow(QMainWindow):
         self.history_panel.set_availability(not self.canvas_in_use, session.can_generate)
         self.actions.generate.setEnabled(session.can_generate)
         self.actions.cancel.setEnabled(busy)
-        has_document = self.document is not None
-        self.actions.export_png.setEnabled(has_document)
-        self.actions.copy_image.setEnabled(has_document)
+        has_image = self.doc.base is not None
+        self.actions.export_png.setEnabled(has_image)
+        self.actions.copy_image.setEnabled(has_image)
 
     def _about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", f"<b>{APP_NAME}</b> {__version__}<br>"
@@ -297,6 +529,10 @@ class MainWindow(QMainWindow):
         self.model_panel.set_choice(self.settings.model_source, self.settings.quant, self.settings.device)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closed and not self.files.maybe_save():
+            event.ignore()  # Cancel, or the save failed: the document stays open
+            return
+        self._closed = True
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.set_generation_values(self.create_panel.values())
         self.settings.sync()
@@ -304,5 +540,6 @@ class MainWindow(QMainWindow):
         # A load can only stop between components (seconds on a big model): look closed meanwhile.
         self.hide()
         self.session.shutdown()
-        self.files.exporter.wait()
+        self.files.wait()
+        self.autosaver.close()  # a clean close: nothing to recover next time
         super().closeEvent(event)

@@ -1,19 +1,18 @@
 """Masked editing in the main window: `install_mask_tools(window)` adds the mask layer, the mask
 tools, the Mask panel, the Image-menu edit commands and before/after to a MainWindow.
 
-It reads the window's DocumentModel (`window.doc`). A window without one (older layouts) gets a
-private DocumentModel that follows the image on the canvas, so masking works either way.
-
-Edits run through the window's own Session like any generation: the result enters the history
-(the source stays there too: non-destructive) and goes on the canvas with SetBase (undoable).
+Everything binds to the window's DocumentModel (`window.doc`): the mask is `doc.mask`, every
+stroke and operation is an EditMask on `doc.undo_stack`. Edits run through the window's Session
+like any generation: the result enters the history (the source stays there too: non-destructive)
+and goes on the canvas with SetBase (the window applies every result that way).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QToolBar
 
 from app.commands import EditMask, SetBase
 from app.compare import CompareController
@@ -34,9 +33,7 @@ class MaskTools(QObject):
     def __init__(self, window: QMainWindow):
         super().__init__(window)
         self.window = window
-        own = getattr(window, "doc", None)
-        self.owns_document = own is None
-        self.doc: DocumentModel = own if own is not None else DocumentModel(*window.canvas.document_size, self)
+        self.doc: DocumentModel = window.doc
         canvas = window.canvas
         self.layer = MaskLayer(self.doc)
         canvas.scene().addItem(self.layer)
@@ -49,8 +46,17 @@ class MaskTools(QObject):
         self.dock = self._add_dock()
         add_mask_menu(window, self.actions)
         self._pending_source: Document | None = None  # the image a running edit started from
+        self._switching = False  # we are changing the canvas tool ourselves
         self._connect()
         self._update_state()
+        QTimer.singleShot(0, self._join_toolbar)  # the text tools' toolbar may be built after us
+
+    def _join_toolbar(self) -> None:
+        """One Tools toolbar for the canvas: the mask tools go beside Select and Text."""
+        bar = self.window.findChild(QToolBar, "toolsToolBar")
+        if bar is not None:
+            bar.addSeparator()
+            bar.addActions(list(self.actions.tools.values()))
 
     def _add_dock(self) -> QDockWidget:
         window = self.window
@@ -61,11 +67,15 @@ class MaskTools(QObject):
         dock = QDockWidget("Mask", window)
         dock.setObjectName("maskDock")  # saveState/restoreState find docks by name
         dock.setWidget(scroll)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        history = getattr(window, "history_dock", None)
-        if history is not None:  # a tab beside History and Model; picking a mask tool raises it
-            window.tabifyDockWidget(history, dock)
-            history.raise_()
+        # Made after the window restored its layout: take the saved place if there is one (asked
+        # before adding the dock, or Qt reports its fresh place as restored), else a tab beside
+        # History and Model (picking a mask tool raises it).
+        if not window.restoreDockWidget(dock):
+            window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            history = getattr(window, "history_dock", None)
+            if history is not None:
+                window.tabifyDockWidget(history, dock)
+                history.raise_()
         view_menu = next((a.menu() for a in window.menuBar().actions()
                           if a.menu() and a.text().replace("&", "") == "View"), None)
         if view_menu is not None:
@@ -89,6 +99,7 @@ class MaskTools(QObject):
         self.panel.compareHeld.connect(self.compare.set_held)
         self.panel.splitChanged.connect(self.compare.set_split)
         self.compare.availabilityChanged.connect(lambda _: self._update_state())
+        self.compare.showingChanged.connect(lambda _: self._update_state())
         self.doc.maskChanged.connect(lambda _rect: self._update_status())
         self.doc.baseChanged.connect(self._update_state)
         self.doc.sizeChanged.connect(lambda *_: self._update_status())
@@ -99,27 +110,28 @@ class MaskTools(QObject):
         s.generationFinished.connect(self._on_finished)  # after the window's own handler
         s.generationFailed.connect(self._drop_pending)
         s.cancelled.connect(self._drop_pending)
-        if self.owns_document:  # follow whatever the window puts on the canvas
-            w.files.documentOpened.connect(lambda _d: self._follow_window())
-            w.history_panel.openRequested.connect(lambda _i: self._follow_window())
-            w.history_panel.deleteRequested.connect(lambda _i: self._follow_window())
 
     # -- tools --
 
     def _tool_toggled(self, name: str, on: bool) -> None:
         canvas = self.window.canvas
-        if on:
-            canvas.set_tool(self.tools[name])
-            self.dock.show()
-            self.dock.raise_()
-            canvas.setFocus()  # [ and ] go to the tool through the canvas
-        elif canvas.tool is self.tools[name]:
-            canvas.set_tool(None)
+        self._switching = True
+        try:
+            if on:
+                canvas.set_tool(self.tools[name])
+                self.dock.show()
+                self.dock.raise_()
+                self.end_compare()  # painting needs the mask in view
+                canvas.setFocus()  # [ and ] go to the tool through the canvas
+            elif canvas.tool is self.tools[name]:
+                canvas.set_tool(None)
+        finally:
+            self._switching = False
 
     def _tool_left(self, tool: MaskTool) -> None:
-        """Another tool (e.g. the text tool) replaced ours: the panel must not show it checked."""
+        """Someone else (e.g. the text tool) replaced our tool: the panel must not show it checked."""
         action = self.actions.tools[tool.name]
-        if action.isChecked() and self.window.canvas.tool is not tool:
+        if not self._switching and action.isChecked():
             action.setChecked(False)
 
     def select_tool(self, name: str | None) -> None:
@@ -129,6 +141,11 @@ class MaskTools(QObject):
                 checked.setChecked(False)
         else:
             self.actions.tools[name].setChecked(True)
+
+    def end_compare(self) -> None:
+        self.actions.compare.setChecked(False)
+        self.panel.split.setValue(0)
+        self.compare.set_held(False)
 
     # -- whole-mask operations --
 
@@ -149,7 +166,8 @@ class MaskTools(QObject):
             return
         base = self.doc.base
         if base is None:
-            show_error(w, "Nothing to edit yet", "Generate an image or open a PNG first, then paint the area to change.")
+            show_error(w, "Nothing to edit yet",
+                       "Generate an image or open a PNG first, then paint the area to change.")
             return
         report = session.report
         request = w.create_panel.request()
@@ -166,27 +184,24 @@ class MaskTools(QObject):
             show_error(w, "This can't be generated yet", str(exc))
             return
         w.create_panel.prompt.set_recent(w.settings.remember_prompt(request.prompt))
+        w.commit_pending_edits()  # the prompt typed so far becomes its undo step, as for Generate
+        w.autosaver.autosave()
         self._pending_source = base
+        # Unlike Generate, the canvas keeps showing the source until the previews come in.
         session.generate(request)
 
     def _on_finished(self, item) -> None:
         source, self._pending_source = self._pending_source, None
         if source is not None:
             self.compare.record(item.id, source)
-        if self.owns_document:
-            self._follow_window()
-        elif source is not None and (self.doc.base is None or self.doc.base.history_id != item.id):
-            # The window did not put the result on the canvas itself: do it, undoably.
+        if source is not None and (self.doc.base is None or self.doc.base.history_id != item.id):
+            # The window applies each result itself (connected first, so it has run by now); were
+            # that ever to change, an edit must still land on the canvas, undoably.
             result = Document(item.image, item.qimage, item.recipe, item.id)
             self.doc.undo_stack.push(SetBase(self.doc, result, "Apply edit"))
 
     def _drop_pending(self, *_args) -> None:
         self._pending_source = None
-
-    def _follow_window(self) -> None:
-        shown = getattr(self.window, "document", None)
-        if shown is not self.doc.base:
-            self.doc.undo_stack.push(SetBase(self.doc, shown, "Show image"))
 
     # -- state --
 
@@ -196,16 +211,17 @@ class MaskTools(QObject):
             tool.enabled = not generating
             if generating:
                 tool.finish()
-        # While a run owns the canvas its previews show; the mask comes back with the result.
-        self.layer.setVisible(self.actions.show_mask.isChecked() and not generating)
+        # While a run owns the canvas its previews show; the mask comes back with the result. The
+        # "before" view shows the picture alone, untinted.
+        self.layer.setVisible(self.actions.show_mask.isChecked() and not generating and not self.compare.showing)
         self.compare.set_suspended(generating)
         ready = self.window.session.can_generate and self.doc.base is not None
         for action in self.actions.edit_only():
             action.setEnabled(ready)
         available = self.compare.available and not generating
+        if not available and (self.actions.compare.isChecked() or self.panel.split.value()):
+            self.end_compare()  # a new run or an image without a "before": start from "after" again
         self.actions.compare.setEnabled(available)
-        if not available and self.actions.compare.isChecked():
-            self.actions.compare.setChecked(False)
         self.panel.set_compare_available(available)
         self._update_status()
 

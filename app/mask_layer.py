@@ -12,12 +12,13 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
 
 from app.document_model import DocumentModel
+from app.mask_ops import mask_array
 
 # Scene stacking: the image is at z 0, the before/after view (app/compare.py) just above it, the
 # mask above both; text boxes and tool outlines belong above MASK_Z.
 MASK_Z = 10.0
 DEFAULT_TINT = QColor(255, 40, 96)  # a rubylith red-magenta: visible on photos and on flat posters
-DEFAULT_OPACITY = 0.5
+DEFAULT_OPACITY = 0.6
 
 
 class MaskLayer(QGraphicsObject):
@@ -30,6 +31,7 @@ class MaskLayer(QGraphicsObject):
         self._tint = QColor(DEFAULT_TINT)
         self._document: DocumentModel | None = None
         self._overlay = QImage()
+        self._empty = True  # nothing to draw: skip the overlay in every repaint (most of the time)
         self.set_document(document)
 
     # -- binding --
@@ -40,10 +42,10 @@ class MaskLayer(QGraphicsObject):
 
     def set_document(self, document: DocumentModel) -> None:
         if self._document is not None:
-            self._document.maskChanged.disconnect(self.refresh)
+            self._document.maskChanged.disconnect(self._mask_changed)
             self._document.sizeChanged.disconnect(self._rebuild)
         self._document = document
-        document.maskChanged.connect(self.refresh)
+        document.maskChanged.connect(self._mask_changed)
         document.sizeChanged.connect(self._rebuild)
         self._rebuild()
 
@@ -64,13 +66,19 @@ class MaskLayer(QGraphicsObject):
         mask = self._document.mask
         self.prepareGeometryChange()
         self._overlay = QImage(mask.width(), mask.height(), QImage.Format.Format_ARGB32_Premultiplied)
-        self.refresh(mask.rect())
+        self._mask_changed(mask.rect())
+
+    def _mask_changed(self, rect: QRect) -> None:
+        # A command (stroke, op, undo, resize) changed the mask: worth one exact emptiness check.
+        self.refresh(rect)
+        self._empty = not mask_array(self._document.mask, writable=False).any()
 
     def refresh(self, rect: QRect) -> None:
         """Re-tint `rect` from the mask and repaint just that part of the scene."""
         rect = QRect(rect).intersected(self._overlay.rect())
         if rect.isEmpty():
             return
+        self._empty = False  # a live stroke: assume paint until the next command says otherwise
         # The mask's bytes read as alpha: Grayscale8 and Alpha8 share one layout, so the rect is
         # reinterpreted, not converted.
         alpha = self._document.mask.copy(rect)
@@ -94,7 +102,7 @@ class MaskLayer(QGraphicsObject):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         exposed = option.exposedRect.toAlignedRect().intersected(self._overlay.rect())
-        if exposed.isEmpty():
+        if exposed.isEmpty() or self._empty:
             return
         # Zoomed out, smooth sampling keeps soft edges soft; zoomed in, show real mask pixels.
         zoomed_out = painter.worldTransform().m11() < 1

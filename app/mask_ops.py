@@ -8,6 +8,7 @@ that the caller pushes as one EditMask command.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -46,6 +47,19 @@ def stroke_segment(mask: QImage, a: QPointF, b: QPointF, size: float, hardness: 
     anti-aliased edge when hardness is 1). Brush (ADD) keeps the maximum, eraser (SUBTRACT) the
     minimum, so re-painting over a stroke never darkens or thickens its soft edge.
     Returns the changed region (None when the segment is off the image)."""
+    # A long diagonal segment has a huge, mostly empty bounding box: paint it as shorter pieces
+    # (the union of their capsules is the same capsule), so the cost follows the stroke's area.
+    piece = max(2.0 * size, 32.0)
+    pieces = math.ceil(math.hypot(b.x() - a.x(), b.y() - a.y()) / piece)
+    if pieces > 1:
+        rects = [_capsule(mask, a + (b - a) * (i / pieces), a + (b - a) * ((i + 1) / pieces), size, hardness, value)
+                 for i in range(pieces)]
+        rects = [r for r in rects if r is not None]
+        return None if not rects else functools.reduce(QRect.united, rects)
+    return _capsule(mask, a, b, size, hardness, value)
+
+
+def _capsule(mask: QImage, a: QPointF, b: QPointF, size: float, hardness: float, value: int) -> QRect | None:
     radius = max(size, 1.0) / 2
     ramp = max((1 - min(max(hardness, 0.0), 1.0)) * radius, 1.0)
     reach = radius + 1

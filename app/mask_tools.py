@@ -88,7 +88,9 @@ class MaskTool(CanvasTool):
     name = ""  # "brush", "eraser", "rectangle", "lasso"
     title = ""
     shortcut = ""
+    texts = ("", "")  # the undo step's name when the gesture adds / subtracts
     cursor = Qt.CursorShape.CrossCursor
+    _preview = None  # a dashed outline item shown while dragging (rectangle, lasso)
 
     def __init__(self, document: Callable[[], DocumentModel], layer: MaskLayer, settings: BrushSettings,
                  on_deactivate: Callable[[MaskTool], None] | None = None):
@@ -123,22 +125,29 @@ class MaskTool(CanvasTool):
             self._dirty = self._dirty.united(rect)
             self.layer.refresh(rect)
 
+    def _show_preview(self, view: CanvasView) -> None:
+        self._preview.setZValue(_OUTLINE_Z)
+        self._preview.setPen(_outline_pen("#ffffff", dashed=True))
+        view.scene().addItem(self._preview)
+
     def finish(self) -> None:
         """End the gesture: one EditMask with the before/after pixels of all it touched."""
+        if self._preview is not None and self._preview.scene() is not None:
+            self._preview.scene().removeItem(self._preview)
         before, dirty, self._before = self._before, self._dirty, None
         if before is None or dirty.isEmpty():
             return
         doc = self.document
+        if before.size() != doc.mask.size():  # the page changed size under the gesture: nothing to undo
+            return
         old, new = before.copy(dirty), doc.mask.copy(dirty)
         if old != new:
-            doc.undo_stack.push(EditMask(doc, dirty, old, new, self._command_text()))
-
-    def _command_text(self) -> str:
-        return self.title
+            doc.undo_stack.push(EditMask(doc, dirty, old, new, self.texts[self._value != ADD]))
 
 
 class BrushTool(MaskTool):
     name, title, shortcut = "brush", "Brush", "B"
+    texts = ("Brush stroke", "Erase")
     paints = ADD
 
     def __init__(self, *args, **kwargs):
@@ -207,9 +216,6 @@ class BrushTool(MaskTool):
         s = self.settings
         self._painted(stroke_segment(self.document.mask, a, b, s.size, s.hardness, self._value))
 
-    def _command_text(self) -> str:
-        return "Brush stroke" if self._value == ADD else "Erase"
-
 
 class EraserTool(BrushTool):
     name, title, shortcut = "eraser", "Eraser", "E"
@@ -220,20 +226,19 @@ class RectangleTool(MaskTool):
     """Drag a rectangle: filled on release. Shift makes it square."""
 
     name, title, shortcut = "rectangle", "Rectangle", "M"
+    texts = ("Fill rectangle", "Clear rectangle")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._start: QPointF | None = None
         self._preview = QGraphicsRectItem()
-        self._preview.setZValue(_OUTLINE_Z)
-        self._preview.setPen(_outline_pen("#ffffff", dashed=True))
 
     def press(self, view, pos, event) -> bool:
         if not self.enabled or not _painting_button(event):
             return False
         self._begin(SUBTRACT if _reversed(event) else ADD)
         self._start = pos
-        view.scene().addItem(self._preview)
+        self._show_preview(view)
         self._preview.setRect(QRectF(pos, pos))
         return True
 
@@ -255,11 +260,6 @@ class RectangleTool(MaskTool):
         self.finish()
         return True
 
-    def finish(self) -> None:
-        if self._preview.scene() is not None:
-            self._preview.scene().removeItem(self._preview)
-        super().finish()
-
     def _shape(self, pos: QPointF, event) -> QRectF:
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             side = max(abs(pos.x() - self._start.x()), abs(pos.y() - self._start.y()))
@@ -267,28 +267,24 @@ class RectangleTool(MaskTool):
                           self._start.y() + math.copysign(side, pos.y() - self._start.y()))
         return QRectF(self._start, pos).normalized()
 
-    def _command_text(self) -> str:
-        return "Fill rectangle" if self._value == ADD else "Clear rectangle"
-
 
 class LassoTool(MaskTool):
     """Draw a closed outline freehand: the inside is filled on release."""
 
     name, title, shortcut = "lasso", "Lasso", "L"
+    texts = ("Lasso fill", "Lasso clear")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._points: list[QPointF] = []
         self._preview = QGraphicsPathItem()
-        self._preview.setZValue(_OUTLINE_Z)
-        self._preview.setPen(_outline_pen("#ffffff", dashed=True))
 
     def press(self, view, pos, event) -> bool:
         if not self.enabled or not _painting_button(event):
             return False
         self._begin(SUBTRACT if _reversed(event) else ADD)
         self._points = [pos]
-        view.scene().addItem(self._preview)
+        self._show_preview(view)
         self._update_preview()
         return True
 
@@ -318,8 +314,6 @@ class LassoTool(MaskTool):
         return False
 
     def finish(self) -> None:
-        if self._preview.scene() is not None:
-            self._preview.scene().removeItem(self._preview)
         self._points = []
         super().finish()
 
@@ -329,9 +323,6 @@ class LassoTool(MaskTool):
             path.lineTo(point)
         path.closeSubpath()
         self._preview.setPath(path)
-
-    def _command_text(self) -> str:
-        return "Lasso fill" if self._value == ADD else "Lasso clear"
 
 
 TOOL_CLASSES = (BrushTool, EraserTool, RectangleTool, LassoTool)

@@ -27,6 +27,7 @@ class StudioActions:
     fit: QAction
     actual_size: QAction
     load_model: QAction
+    manage_models: QAction
     open_logs: QAction
     about: QAction
 
@@ -61,6 +62,7 @@ def build_actions(window: QMainWindow) -> StudioActions:
         actual_size=_action(window, "&Actual Pixels", "Show the image at 100%: one image pixel per screen pixel",
                             "Ctrl+1"),
         load_model=_action(window, "&Load Model", "Load the model chosen in the Model panel", "Ctrl+L"),
+        manage_models=_action(window, "&Manage Models…", "Download, verify and repair models; add model folders"),
         open_logs=_action(window, "Open &Log Folder", "Show the folder with the app's log files"),
         about=_action(window, "&About GLM-Image Studio", "Version and credits"),
     )
@@ -100,7 +102,7 @@ def build_menus(window: QMainWindow, actions: StudioActions, docks: list[QDockWi
         view_menu.addAction(dock.toggleViewAction())
 
     model_menu = bar.addMenu("&Model")
-    model_menu.addAction(actions.load_model)
+    model_menu.addActions([actions.load_model, actions.manage_models])
 
     help_menu = bar.addMenu("&Help")
     help_menu.addActions([actions.open_logs, actions.about])

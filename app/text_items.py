@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTextOption
@@ -20,7 +21,7 @@ from glm_core.textbox import TextBox
 
 TEXT_Z = 20.0  # above the mask layer (z 10, app/mask_layer.py); tool outlines float higher
 FRAME_Z = 900.0
-GHOST_OPACITY = 0.6  # text not overlaid on export is a layout intention: drawn see-through
+GHOST_OPACITY = 0.75  # text not overlaid on export is a layout intention: drawn see-through
 HANDLE_PX, HANDLE_HIT_PX, ROTATE_PX = 8.0, 7.0, 26.0  # screen pixels, the same at every zoom
 MIN_BOX = 4.0  # document pixels
 
@@ -164,11 +165,13 @@ class FrameItem(QGraphicsItem):
             painter.drawRect(rect)
             painter.restore()
             return
-        painter.setPen(_cosmetic(ACCENT, 1.5))
-        painter.drawRect(rect)
         points = handle_points(box, 1 / px)
         rx, ry = points.pop("rotate")
-        painter.drawLine(QPointF(0, -box.height / 2), QPointF(rx, ry))
+        # A dark edge under the accent line keeps the frame visible on any picture, even noise.
+        for pen in (_cosmetic(QColor(0, 0, 0, 140), 3.5), _cosmetic(ACCENT, 1.5)):
+            painter.setPen(pen)
+            painter.drawRect(rect)
+            painter.drawLine(QPointF(0, -box.height / 2), QPointF(rx, ry))
         painter.setBrush(QBrush(QColor("#ffffff")))
         half = HANDLE_PX / 2 * px
         painter.drawEllipse(QPointF(rx, ry), half, half)
@@ -197,12 +200,21 @@ class InlineEditor(QGraphicsTextItem):
         self.setPlainText(box.text)
         self.setTextWidth(box.width)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextEditorInteraction)
-        document.contentsChanged.connect(self._recentre)
-        self._recentre()
-        self._done = False
+        self._done = self._refitting = False
+        document.contentsChanged.connect(self._refit)
+        self._refit()
 
-    def _recentre(self) -> None:
+    def _refit(self) -> None:
+        """Keep the typed text at the size the box will give it, centred, as it is typed."""
+        if self._refitting:
+            return
+        self._refitting = True
+        text = self.text()
+        size = fitted_pixel_size(replace(self.box, text=text)) if text.strip() else self.font().pixelSize()
+        if size != self.font().pixelSize():
+            self.setFont(make_font(family_of(self.box), self.box.weight, size))
         self.setPos(-self.box.width / 2, -self.boundingRect().height() / 2)
+        self._refitting = False
 
     def text(self) -> str:
         return self.toPlainText().replace("\u2029", "\n").replace("\u2028", "\n")

@@ -59,6 +59,7 @@ class SelectTool(CanvasTool):
 
     def __init__(self, layer: TextLayer):
         self.layer = layer
+        self.left = lambda: None  # called when another tool takes the canvas
         self._drag: dict | None = None
         self._double_clicks = _DoubleClicks(self)
 
@@ -69,6 +70,8 @@ class SelectTool(CanvasTool):
     def deactivate(self, view) -> None:
         view.viewport().removeEventFilter(self._double_clicks)
         self._end_drag()
+        self.layer.commit_edit()
+        self.left()
 
     def double_click(self, pos: QPointF) -> bool:
         if self.layer.editing and self.layer.editor_contains(pos.x(), pos.y()):
@@ -204,7 +207,15 @@ class TextTool(CanvasTool):
         self.layer = layer
         self.default_font = default_font
         self.created = _Created()
+        self.left = lambda: None  # called when another tool takes the canvas
         self._start: QPointF | None = None
+
+    def deactivate(self, view) -> None:
+        self._start = None
+        self.layer.set_rubber(None)
+        self.layer.set_guides()
+        self.layer.commit_edit()
+        self.left()
 
     def press(self, view, pos, event) -> bool:
         if event.button() != Qt.MouseButton.LeftButton:

@@ -249,18 +249,32 @@ def _generate(args) -> int:
     return 0
 
 
-def _run_interruptibly(runner, request, sink):
-    """The runner works in a thread so Ctrl+C here can cancel it cleanly."""
-    box = {}
-    worker = threading.Thread(target=lambda: box.setdefault("result", runner.run(request, sink)), daemon=True)
+def run_cancellable(fn):
+    """Run fn(cancel) in a thread so Ctrl+C here sets `cancel` and waits for the work to wind
+    down cleanly; fn's result or exception comes back to the caller."""
+    cancel, box = threading.Event(), {}
+
+    def work():
+        try:
+            box["result"] = fn(cancel)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
     worker.start()
     try:
         while worker.is_alive():
             worker.join(0.1)
     except KeyboardInterrupt:
-        runner.cancel()
+        cancel.set()
         worker.join()
+    if "error" in box:
+        raise box["error"]
     return box.get("result")
+
+
+def _run_interruptibly(runner, request, sink):
+    return run_cancellable(lambda cancel: runner.run(request, sink, cancel=cancel))
 
 
 def _print_recipe(args) -> int:

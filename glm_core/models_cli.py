@@ -7,9 +7,9 @@ stdout, and a failure exits 1 with one line naming what is wrong (130 when cance
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
+from glm_core.cli import run_cancellable
 from glm_core.download_progress import fmt_bytes
 
 EXIT_FAILED, EXIT_CANCELLED = 1, 130
@@ -70,29 +70,6 @@ def _list(args) -> int:
     return 0
 
 
-def _run_cancellable(fn):
-    """Run fn(cancel) in a thread so Ctrl+C here cancels it cleanly (the partial files stay)."""
-    cancel, box = threading.Event(), {}
-
-    def work():
-        try:
-            box["result"] = fn(cancel)
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
-        cancel.set()
-        worker.join()
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
-
-
 class ProgressLine:
     """Download progress on stderr: one line redrawn in place on a terminal; in a log (CI), a plain
     line per phase and per 10% so a 35 GB download does not write thousands of lines."""
@@ -136,7 +113,7 @@ def _download(args) -> int:
         if token and args.save_token and not models.save_token(token):
             sys.stderr.write("note: no OS keyring here (pip install keyring): the token is used for this download only\n")
     bar = ProgressLine(args.quiet)
-    folder = _run_cancellable(lambda cancel: models.download(args.repo, args.revision, on_progress=bar, cancel=cancel, token=token))
+    folder = run_cancellable(lambda cancel: models.download(args.repo, args.revision, on_progress=bar, cancel=cancel, token=token))
     print(folder)
     return 0
 
@@ -144,12 +121,12 @@ def _download(args) -> int:
 def _verify(args) -> int:
     from glm_core import models
 
-    report = _run_cancellable(lambda cancel: models.verify(args.target, args.revision, args.checksums, cancel))
+    report = run_cancellable(lambda cancel: models.verify(args.target, args.revision, args.checksums, cancel))
     if not report.ok and args.repair:
         if report.repo_id is None:
             raise models.RepairError(f"'{args.target}' is not a hub download: copy or download the model again.")
         sys.stderr.write(report.message() + "\nrepairing…\n")
-        report = _run_cancellable(lambda cancel: models.repair(report.repo_id, report, ProgressLine(), cancel))
+        report = run_cancellable(lambda cancel: models.repair(report.repo_id, report, ProgressLine(), cancel))
     for note in report.notes:
         sys.stderr.write(f"note: {note}\n")
     if report.ok:

@@ -72,9 +72,12 @@ class GenerationRunner:
         """Thread-safe: the running generation stops within one AR token or one DiT step."""
         self._cancel.set()
 
-    def run(self, request: GenerationRequest, on_event: EventSink) -> GenerationResult | None:
-        """Blocking. Returns None when cancelled or failed; the matching event says which and why."""
-        self._cancel.clear()
+    def run(
+        self, request: GenerationRequest, on_event: EventSink, cancel: threading.Event | None = None
+    ) -> GenerationResult | None:
+        """Blocking. Returns None when cancelled or failed; the matching event says which and why.
+        Setting `cancel` (or calling cancel()) from any thread stops this run."""
+        self._cancel = cancel if cancel is not None else threading.Event()
         started = time.perf_counter()
         phase = Phase.PRIOR if request.prior is None else Phase.DIFFUSION
         try:

@@ -16,7 +16,7 @@ def official_model() -> ModelEntry:
 
 
 def describe_download(entry: ModelEntry) -> str:
-    """Size, disk space needed and free, and how to get the model today (rich text)."""
+    """Size, disk space needed and free, and how the download goes (rich text)."""
     if entry.complete:
         return f"Already downloaded ({format_bytes(entry.present_bytes)}) at {entry.location}."
     size = "unknown size" if entry.total_bytes is None else format_bytes(entry.total_bytes)
@@ -25,9 +25,8 @@ def describe_download(entry: ModelEntry) -> str:
     partial = f" {format_bytes(entry.present_bytes)} already there." if entry.present_bytes else ""
     return (
         f"The real model ({entry.id}): {size} to download, needs {format_bytes(needed)} of disk space — "
-        f"{format_bytes(entry.free_bytes)} free at {entry.location} ({enough}).{partial}<br>"
-        "<i>Downloading from inside the app is not available in this version yet.</i> In a terminal, run "
-        f"<code>{DOWNLOAD_COMMAND.format(repo=entry.id)}</code> (it resumes if interrupted), then come back here."
+        f"{format_bytes(entry.free_bytes)} free ({enough}).{partial} "
+        "It downloads here with progress; a stopped download resumes where it stopped."
     )
 
 
@@ -67,10 +66,11 @@ class FirstRunDialog(QDialog):
         self.demo_button.setObjectName("primaryButton")
         self.folder_button = QPushButton("Choose folder…")
         official = official_model()
-        # No in-app downloader yet: the button works only once the model is on disk.
-        self.download_button = QPushButton("Use GLM-Image" if official.complete else "Download…")
-        self.download_button.setEnabled(official.complete)
-        self.download_button.setToolTip("" if official.complete else "In-app download comes in a later version")
+        self.download_button = QPushButton("Use GLM-Image" if official.complete else "Download GLM-Image…")
+        self.download_button.setObjectName("downloadButton")
+        self.download_button.setToolTip(f"Into {official.location}\nOr in a terminal: "
+                                        + DOWNLOAD_COMMAND.format(repo=official.id))
+        self.model_manager = None  # the download dialog, once opened
 
         title = QLabel("Choose a model to start")
         title.setObjectName("dialogTitle")
@@ -102,12 +102,27 @@ class FirstRunDialog(QDialog):
         layout.addLayout(footer)
 
         self.demo_button.clicked.connect(lambda: self._choose("demo"))
-        self.download_button.clicked.connect(lambda: self._choose(official.id))
+        self.download_button.clicked.connect(lambda: self._download(official.id))
         self.folder_button.clicked.connect(self._choose_folder)
 
     def _choose(self, source: str) -> None:
         self.choice = source
         self.accept()
+
+    def _download(self, model_id: str) -> None:
+        """Open the model manager on GLM-Image and start its download (or, if it is already here,
+        let the manager check it); a model the manager hands back becomes the choice."""
+        from app.dialogs.model_manager import ModelManagerDialog
+
+        manager = ModelManagerDialog(self._dialogs, self, select=model_id)
+        manager.useRequested.connect(self._choose)
+        manager.finished.connect(manager.deleteLater)
+        self.model_manager = manager
+        manager.open()
+        if manager.selected() is not None and manager.selected().complete:
+            manager.use_selected()  # verify, then use
+        else:
+            manager.start_download(model_id)
 
     def _choose_folder(self) -> None:
         folder = self._dialogs.model_folder(self)

@@ -35,6 +35,9 @@ class CreatePanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("createPanel")
+        # Functions that adjust every request before it leaves the panel (the text layout swaps
+        # in the composed prompt): request -> request, applied in order.
+        self.request_hooks: list = []
         self.prompt = PromptEditor()
         self.size_picker = SizePicker()
         self.steps = QSpinBox()
@@ -92,7 +95,7 @@ class CreatePanel(QWidget):
 
     def request(self) -> GenerationRequest:
         width, height = self.size_picker.size
-        return GenerationRequest(
+        request = GenerationRequest(
             prompt=self.prompt.text,
             width=width,
             height=height,
@@ -100,6 +103,9 @@ class CreatePanel(QWidget):
             guidance=round(self.guidance.value(), 2),
             seed=self.seed.seed(),
         )
+        for hook in self.request_hooks:
+            request = hook(request)
+        return request
 
     def apply_recipe(self, recipe: Recipe) -> None:
         """Restore everything a recipe says, with its seed locked, so Generate reproduces it."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QRect, QSize, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -29,6 +30,7 @@ from app.resources import icon
 from app.text_items import BoxSelection, gestures
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+LAYER_MIME = "application/x-glm-studio-layer"
 ICON = 16
 ROW_HEIGHT = 30
 
@@ -66,13 +68,18 @@ class _Delegate(QStyledItemDelegate):
             painter.setOpacity(1.0)
         text_rect = option.rect.adjusted(lock.right() + 10 - option.rect.left(), 0, -8, 0)
         first = box.text.strip().split("\n")[0] or "(empty)"
-        painter.setPen(option.palette.color(option.palette.ColorRole.Text if box.visible
-                                            else option.palette.ColorRole.PlaceholderText))
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        text_color = palette.color(palette.ColorRole.HighlightedText if selected else palette.ColorRole.Text)
+        dim = QColor(text_color)
+        dim.setAlphaF(0.6)
+        painter.setPen(text_color if box.visible else dim)
         metrics = painter.fontMetrics()
         role = f"  {box.role}"
-        name = metrics.elidedText(first, Qt.TextElideMode.ElideRight, max(text_rect.width() - metrics.horizontalAdvance(role), 20))
+        room = max(text_rect.width() - metrics.horizontalAdvance(role), 20)
+        name = metrics.elidedText(first, Qt.TextElideMode.ElideRight, room)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
-        painter.setPen(option.palette.color(option.palette.ColorRole.PlaceholderText))
+        painter.setPen(dim)
         role_rect = text_rect.adjusted(metrics.horizontalAdvance(name), 0, 0, 0)
         painter.drawText(role_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, role)
 
@@ -90,6 +97,9 @@ class _Delegate(QStyledItemDelegate):
 
 
 class _LayerList(QListWidget):
+    """Drags carry the box id in our own MIME type; a drop becomes one ReorderBoxes and the list
+    is rebuilt from the document (the list never moves rows itself)."""
+
     def __init__(self, panel: LayersPanel):
         super().__init__()
         self.panel = panel
@@ -98,9 +108,54 @@ class _LayerList(QListWidget):
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
 
+    def mimeTypes(self) -> list[str]:
+        return [LAYER_MIME, *super().mimeTypes()]
+
+    def mimeData(self, items) -> QMimeData:
+        data = super().mimeData(items)
+        if items:
+            data.setData(LAYER_MIME, QByteArray(items[0].data(ID_ROLE).encode()))
+        return data
+
+    def _ours(self, event) -> bool:
+        return event.mimeData().hasFormat(LAYER_MIME)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.source() is self:
+            super().dragEnterEvent(event)
+        if self._ours(event):
+            event.setDropAction(Qt.DropAction.MoveAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if event.source() is self:
+            super().dragMoveEvent(event)  # the drop indicator line
+        if self._ours(event):
+            event.setDropAction(Qt.DropAction.MoveAction)
+            event.accept()
+        else:
+            event.ignore()
+
     def dropEvent(self, event) -> None:
-        super().dropEvent(event)  # moves the row in the list; the document follows
-        self.panel.apply_list_order()
+        box_id = bytes(event.mimeData().data(LAYER_MIME)).decode()
+        ids = self.panel.ids()
+        if box_id not in ids:
+            event.ignore()
+            return
+        pos = event.position().toPoint()
+        index = self.indexAt(pos)
+        if index.isValid():
+            row = index.row() + (1 if pos.y() > self.visualRect(index).center().y() else 0)
+        else:
+            row = self.count()
+        # Reported as a copy: after a move the drag's source would delete the dragged row itself.
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self.setState(QAbstractItemView.State.NoState)
+        self.viewport().update()
+        self.panel.move_row(ids.index(box_id), row)
 
 
 class LayersPanel(QWidget):
@@ -111,9 +166,10 @@ class LayersPanel(QWidget):
         self.selection = selection
         self.list = _LayerList(self)
         self.list.setItemDelegate(_Delegate(self))
-        self.raise_button = self._button("Forward", "Bring the selected box forward", lambda: self.shift(1))
-        self.lower_button = self._button("Backward", "Send the selected box backward", lambda: self.shift(-1))
-        self.delete_button = self._button("Delete", "Delete the selected box", self.delete_selected)
+        self.raise_button = self._button("chevron-up", "Bring the selected box forward", lambda: self.shift(1))
+        self.lower_button = self._button("chevron-down", "Send the selected box backward", lambda: self.shift(-1))
+        self.delete_button = self._button("trash", "Delete the selected box (Delete on the canvas)",
+                                          self.delete_selected)
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
         for button in (self.raise_button, self.lower_button):
@@ -121,17 +177,18 @@ class LayersPanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 10, 10, 10)
-        layout.setSpacing(8)
+        layout.setContentsMargins(6, 8, 6, 8)
+        layout.setSpacing(6)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self.list.currentItemChanged.connect(self._current_changed)
         selection.changed.connect(self._select)
         self.set_document(document)
 
-    def _button(self, text: str, tip: str, slot) -> QToolButton:
+    def _button(self, icon_name: str, tip: str, slot) -> QToolButton:
         button = QToolButton()
-        button.setText(text)
+        if icon_name:
+            button.setIcon(icon(icon_name))
         button.setToolTip(tip)
         button.clicked.connect(slot)
         return button
@@ -196,12 +253,16 @@ class LayersPanel(QWidget):
         after = replace(box, **{field: not getattr(box, field)})
         self.document.undo_stack.push(EditBox(self.document, after, kind, text, gesture=next(gestures)))
 
-    def apply_list_order(self) -> None:
-        back_to_front = list(reversed(self.ids()))
+    def move_row(self, source: int, before: int) -> None:
+        """Move the row at `source` to just before row `before` (rows as listed, front first)."""
+        ids = self.ids()
+        if not 0 <= source < len(ids):
+            return
+        moving = ids.pop(source)
+        ids.insert(before - 1 if before > source else before, moving)
+        back_to_front = list(reversed(ids))
         if back_to_front != [b.id for b in self.document.boxes]:
             self.document.undo_stack.push(ReorderBoxes(self.document, back_to_front))
-        else:
-            self.rebuild()
 
     def shift(self, steps: int) -> None:
         """Move the selected box `steps` places towards the front (negative: backward)."""

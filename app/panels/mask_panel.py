@@ -4,6 +4,8 @@ the Image menu and the shortcuts can never disagree; the panel itself changes no
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -17,6 +19,17 @@ from app.mask_tools import MAX_SIZE, MIN_SIZE, BrushSettings
 from glm_core.masking import DEFAULT_FEATHER
 
 # Checked tools stand out with the accent colour (studio.qss only darkens them a little).
+_SIZE_STEPS = 1000  # the size slider is logarithmic: as fine at 3 px as at 300 px
+
+
+def _size_to_slider(size: int) -> int:
+    return round(math.log(size / MIN_SIZE) / math.log(MAX_SIZE / MIN_SIZE) * _SIZE_STEPS)
+
+
+def _slider_to_size(position: int) -> int:
+    return round(MIN_SIZE * (MAX_SIZE / MIN_SIZE) ** (position / _SIZE_STEPS))
+
+
 _LOCAL_STYLE = """
 QToolButton#maskTool { padding: 6px 4px; }
 QToolButton#maskTool:checked { background: #2f3a57; border-color: #4d7cff; color: #ffffff; }
@@ -84,8 +97,9 @@ class MaskPanel(QWidget):
             tools.addWidget(button, 0, column)
             self.tool_buttons[name] = button
 
-        self.size_slider = _slider(MIN_SIZE, 400, min(brush.size, 400))  # the spin box goes further
-        self.size = _spin(MIN_SIZE, MAX_SIZE, brush.size, " px", "Brush diameter in image pixels ([ and ] on the canvas)")
+        self.size_slider = _slider(0, _SIZE_STEPS, _size_to_slider(brush.size))
+        self.size = _spin(MIN_SIZE, MAX_SIZE, brush.size, " px",
+                          "Brush diameter in image pixels ([ and ] on the canvas)")
         self.hardness_slider = _slider(0, 100, round(brush.hardness * 100))
         self.hardness = _spin(0, 100, round(brush.hardness * 100), " %", "100 % = a crisp edge; lower = a soft edge")
         brush_form = QFormLayout()
@@ -114,8 +128,9 @@ class MaskPanel(QWidget):
         ops.addWidget(_button(actions.clear), 0, 1)
         ops.addWidget(_button(actions.grow), 1, 0)
         ops.addWidget(_button(actions.shrink), 1, 1)
-        ops.addWidget(QLabel("by"), 2, 0, Qt.AlignmentFlag.AlignRight)
-        ops.addWidget(self.amount, 2, 1)
+        amount_row = QFormLayout()
+        amount_row.addRow("Grow / shrink by", self.amount)
+        ops.addLayout(amount_row, 2, 0, 1, 2)
 
         self.feather = _spin(0, 128, DEFAULT_FEATHER, " px", "The soft band outside the mask where the new "
                              "pixels blend into the old ones; everything beyond it stays exactly as it was")
@@ -163,7 +178,7 @@ class MaskPanel(QWidget):
 
     def _bind(self) -> None:
         brush = self.brush
-        self.size_slider.valueChanged.connect(brush.set_size)
+        self.size_slider.valueChanged.connect(lambda v: brush.set_size(_slider_to_size(v)))
         self.size.valueChanged.connect(brush.set_size)
         self.hardness_slider.valueChanged.connect(lambda v: brush.set_hardness(v / 100))
         self.hardness.valueChanged.connect(lambda v: brush.set_hardness(v / 100))
@@ -175,7 +190,7 @@ class MaskPanel(QWidget):
 
     def _show_brush(self) -> None:
         # Widgets follow the model; blocking their signals stops the echo back into it.
-        for widget, value in ((self.size_slider, min(self.brush.size, 400)), (self.size, self.brush.size),
+        for widget, value in ((self.size_slider, _size_to_slider(self.brush.size)), (self.size, self.brush.size),
                               (self.hardness_slider, round(self.brush.hardness * 100)),
                               (self.hardness, round(self.brush.hardness * 100))):
             widget.blockSignals(True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -55,6 +56,7 @@ class ModelPanel(QWidget):
     loadRequested = Signal(object)  # LoadOptions
     cancelRequested = Signal()
     browseRequested = Signal()
+    manageRequested = Signal()  # open Model ▸ Manage Models… (download, verify, add folders)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -92,6 +94,12 @@ class ModelPanel(QWidget):
         self.load_button.setObjectName("loadButton")
         self.cancel_button = QPushButton("Cancel loading")
         self.cancel_button.hide()
+        # A link beside the section title: the panel shares a dock column, so it must not grow.
+        self.manage_link = QLabel('<a href="manage">Manage models…</a>')
+        self.manage_link.setObjectName("manageModelsLink")
+        self.manage_link.setToolTip("Download GLM-Image, check or repair a model, add a model folder")
+        self.manage_link.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.manage_link.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # no wider dock
         where = QHBoxLayout()
         where.addWidget(self.location, 1)
         where.addWidget(self.browse)
@@ -115,7 +123,10 @@ class ModelPanel(QWidget):
         layout.addLayout(loaded)
         layout.addWidget(self.notices)
         layout.addSpacing(8)
-        layout.addWidget(title_switch)
+        switch_row = QHBoxLayout()
+        switch_row.addWidget(title_switch)
+        switch_row.addWidget(self.manage_link, 1)
+        layout.addLayout(switch_row)
         layout.addLayout(choose)
         layout.addWidget(self.load_button)
         layout.addWidget(self.cancel_button)
@@ -125,6 +136,7 @@ class ModelPanel(QWidget):
         self.browse.clicked.connect(self.browseRequested)
         self.load_button.clicked.connect(lambda: self.loadRequested.emit(self.options()))
         self.cancel_button.clicked.connect(self.cancelRequested)
+        self.manage_link.linkActivated.connect(lambda _link: self.manageRequested.emit())
         self._on_source_kind()
 
     # -- choices --

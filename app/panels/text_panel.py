@@ -70,6 +70,9 @@ class TextPanel(QWidget):
         self.role.addItems([r.capitalize() for r in ROLES])
         self.role.setToolTip("What the text is for; the prompt names it (title, subtitle…)")
         self.font_box = QFontComboBox()
+        # The longest font name must not widen the dock: names elide instead.
+        self.font_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.font_box.setMinimumContentsLength(12)
         self.font_box.setToolTip(f"{BUNDLED_FAMILY} (bundled) covers Latin and Chinese; other fonts "
                              "are named in the prompt")
         self.weight = QComboBox()
@@ -158,7 +161,8 @@ class TextPanel(QWidget):
         self.fields.setEnabled(box is not None)
         if box is None:
             return
-        widgets = (self.text, self.role, self.font_box, self.weight, self.pos_x, self.pos_y, self.size_w, self.size_h, self.rotation)
+        widgets = (self.text, self.role, self.font_box, self.weight, self.pos_x, self.pos_y, self.size_w,
+                   self.size_h, self.rotation)
         blockers = [QSignalBlocker(w) for w in widgets]
         if self.text.toPlainText() != box.text:  # rewriting equal text would reset the cursor
             self.text.setPlainText(box.text)
@@ -171,7 +175,8 @@ class TextPanel(QWidget):
         self.size_w.setValue(round(box.width))
         self.size_h.setValue(round(box.height))
         self.rotation.setValue(box.rotation)
-        del blockers
+        for blocker in blockers:
+            blocker.unblock()
         self._show_color(box.color)
         if box.align in ALIGNMENTS:
             self.align.button(ALIGNMENTS.index(box.align)).setChecked(True)

@@ -35,33 +35,27 @@ RANGES = [
 ]
 
 
-def gb2312_level1() -> list[str]:
-    """The 3755 most common simplified Chinese characters: GB2312 rows 16-55."""
+def gb2312_rows(first: int, last: int) -> list[str]:
+    """The characters of GB2312 rows first..last, from Python's own gb2312 codec."""
     chars = []
-    for row in range(16, 56):
+    for row in range(first, last + 1):
         for cell in range(1, 95):
             try:
                 chars.append(bytes([0xA0 + row, 0xA0 + cell]).decode("gb2312"))
             except UnicodeDecodeError:
-                pass  # row 55 ends at cell 89
+                pass  # unassigned cells (row 55 ends at cell 89, some symbol rows are short)
     return chars
 
 
-def gb2312_symbols() -> list[str]:
-    """GB2312 rows 1-9: the punctuation, numbers and symbols Chinese text uses."""
-    chars = []
-    for row in range(1, 10):
-        for cell in range(1, 95):
-            try:
-                chars.append(bytes([0xA0 + row, 0xA0 + cell]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
-    return chars
+LEVEL1 = (16, 55)  # the 3755 most common simplified Chinese characters
+LEVEL2 = (56, 87)  # 3008 less common ones: names and places; only ~0.7 MB more per file
+SYMBOLS = (1, 9)  # punctuation, numbers, Greek, Cyrillic, box drawing, kana
 
 
 def codepoints() -> set[int]:
     points = {cp for lo, hi in RANGES for cp in range(lo, hi + 1)}
-    points |= {ord(c) for c in gb2312_level1() + gb2312_symbols()}
+    for rows in (LEVEL1, LEVEL2, SYMBOLS):
+        points |= {ord(c) for c in gb2312_rows(*rows)}
     return points
 
 
@@ -88,7 +82,10 @@ def build(style: str) -> Path:
     collection = TTCollection(str(SOURCE / f"NotoSansCJK-{style}.ttc"))
     font = collection.fonts[SC_INDEX]
     options = subset.Options()
-    options.layout_features = ["*"]  # keep kerning, vertical forms and CJK punctuation spacing
+    # fontTools' default features (kerning, ligatures, vertical forms, CJK punctuation spacing)
+    # without `locl`: it pulls in the Japanese, Korean and Traditional Chinese glyph variants,
+    # about 4000 glyphs that a Simplified Chinese font never shows.
+    options.layout_features = [f for f in options.layout_features if f != "locl"]
     options.name_IDs = ["*"]
     options.name_languages = [0x409]
     options.notdef_outline = True  # a visible .notdef box, so a missing glyph is never silent

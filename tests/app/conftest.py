@@ -30,16 +30,24 @@ def history(qapp) -> HistoryModel:
 
 
 @pytest.fixture
-def make_window(qtbot, settings):
-    """Build main windows; each is closed (which shuts its worker thread down) at teardown."""
+def make_window(qtbot, settings, tmp_path):
+    """Build main windows; each is closed (which shuts its worker thread down) at teardown.
+
+    Each autosaves into the test's own folder, and closing one with unsaved changes discards
+    them unless the test injects its own `dialogs` (or sets `window.files.dialogs.ask_save_changes`)."""
     from app.main_window import MainWindow
+    from glm_core.autosave import AutosaveStore
 
     windows = []
 
     def make(source: str | None = "demo", **kwargs) -> MainWindow:
         if source is not None:
             settings.model_source = source
+        if "autosave" not in kwargs:
+            kwargs["autosave"] = AutosaveStore(tmp_path / f"autosave-{len(windows)}")
         window = MainWindow(settings, **kwargs)
+        if "dialogs" not in kwargs:
+            window.files.dialogs.ask_save_changes = lambda parent, name: "discard"
         qtbot.addWidget(window)
         window.resize(1200, 800)
         window.show()
@@ -48,6 +56,7 @@ def make_window(qtbot, settings):
 
     yield make
     for window in windows:
+        window.files.dialogs.ask_save_changes = lambda parent, name: "discard"  # whatever the test left
         window.close()
         assert not window.session.thread_running
 

@@ -75,7 +75,7 @@ def test_opening_a_png_restores_prompt_and_settings(make_window, tmp_path):
     path = tmp_path / "lisbon.png"
     write_png_with_recipe(path, RECIPE)
     window.files.dialogs.open_path = lambda parent, folder: path
-    window.actions.open_png.trigger()
+    window.actions.open.trigger()
 
     panel = window.create_panel
     assert panel.prompt.text == RECIPE.prompt
@@ -83,7 +83,7 @@ def test_opening_a_png_restores_prompt_and_settings(make_window, tmp_path):
     assert panel.steps.value() == 40 and panel.guidance.value() == 2.5
     assert panel.seed.locked and panel.seed.seed() == 424242
     assert panel.request().seed == 424242
-    assert window.document.recipe == RECIPE
+    assert window.doc.base.recipe == RECIPE
     assert window.canvas.document_size == (1568, 1056) and window.canvas.has_image
     assert window.actions.export_png.isEnabled()
 
@@ -107,21 +107,26 @@ def test_dropping_a_png_on_the_canvas_opens_it(make_window, tmp_path):
     enter = QDragEnterEvent(*args, mime, *keys)
     QApplication.sendEvent(viewport, enter)
     assert enter.isAccepted()
+    asked = []
+    window.files.dialogs.ask_restore_recipe = lambda parent, name: asked.append(name) or "restore"
     QApplication.sendEvent(viewport, QDropEvent(*args, mime, *keys))
+    assert asked == ["dropped.png"]  # a dropped PNG asks before replacing the prompt
     assert window.create_panel.prompt.text == RECIPE.prompt
-    assert window.document.recipe == RECIPE
+    assert window.doc.base.recipe == RECIPE
 
 
 def test_png_without_recipe_or_damaged_file_is_explained(make_window, tmp_path, error_boxes):
     window = make_window(source=None)
     plain = tmp_path / "plain.png"
     Image.new("RGB", (8, 8)).save(plain)
-    window.files.open_png(plain)
+    window.files.open_path(plain)
     assert "no recipe" in window.status.currentMessage()
-    assert window.create_panel.prompt.text == "" and window.document is None
+    # Opened as the base image, with nothing to restore.
+    assert window.create_panel.prompt.text == "" and window.doc.base.recipe is None
+    assert window.doc.size == (8, 8)
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
-    window.files.open_png(broken)
+    window.files.open_path(broken)
     boxes = error_boxes(window)
     assert len(boxes) == 1 and "broken.png" in boxes[0].text()

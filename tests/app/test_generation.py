@@ -21,8 +21,8 @@ def test_generate_shows_mosaic_then_steps_then_final_image(demo_window, qtbot):
     phases = []
     window.session.previewShown.connect(lambda image, phase: phases.append(phase))
     order = []
-    window.history.rowsInserted.connect(lambda *_: order.append(("history", window.document)))
-    window.session.generationFinished.connect(lambda item: order.append(("shown", window.document)))
+    window.history.rowsInserted.connect(lambda *_: order.append(("history", window.doc.base)))
+    window.session.generationFinished.connect(lambda item: order.append(("shown", window.doc.base)))
 
     # Ctrl+Enter in the prompt editor generates.
     window.create_panel.prompt.edit.setFocus()
@@ -35,7 +35,8 @@ def test_generate_shows_mosaic_then_steps_then_final_image(demo_window, qtbot):
     assert [step for step, _ in order] == ["history", "shown"] and order[0][1] is None
     assert window.history.items() == [item]
     assert window.canvas.document_size == window.create_panel.size_picker.size == (64, 64)
-    assert window.document.history_id == item.id
+    assert window.doc.base.history_id == item.id
+    assert window.doc.undo_stack.undoText() == "Apply result"  # undoable
     recipe = item.recipe
     assert (recipe.prompt, recipe.width, recipe.height, recipe.steps) == (
         "A poster for a jazz night titled “BLUE NOTES”", 64, 64, 2)
@@ -69,10 +70,10 @@ def test_rerun_reproduces_and_variation_skips_the_prior(demo_window, qtbot):
     window.history_panel.select(variation)
     window.history_panel.delete_action.trigger()
     assert window.history.items() == [rerun, first]
-    assert window.document is None and not window.canvas.has_image  # the deleted image left the canvas
+    assert window.doc.base is None and not window.canvas.has_image  # the deleted image left the canvas
     window.history_panel.select(first)
     window.history_panel.open_action.trigger()
-    assert window.document.history_id == first.id
+    assert window.doc.base.history_id == first.id
 
 
 def test_cancel_mid_run_with_escape_then_generate_again(demo_window, qtbot):

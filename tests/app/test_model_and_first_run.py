@@ -16,9 +16,9 @@ def test_first_run_offers_demo_download_and_folder_honestly(make_window, qtbot, 
     assert dialog is not None and dialog.isVisible()
     text = " ".join(label.text() for label in dialog.findChildren(type(window.demo_banner)))
     assert "random weights" in text and "noise" in text
-    assert "35.0 GB to download" in text and "free at" in text
-    assert "not available in this version" in text
-    assert not dialog.download_button.isEnabled()
+    assert "35.0 GB to download" in text and "free (" in text
+    assert "downloads here with progress" in text and "resumes" in text
+    assert dialog.download_button.isEnabled() and dialog.download_button.text() == "Download GLM-Image…"
 
     with qtbot.waitSignal(window.session.modelChanged, timeout=60_000, check_params_cb=loaded):
         dialog.demo_button.click()
@@ -95,9 +95,8 @@ def test_download_card_reports_partial_and_finished_downloads():
                          location=Path("/cache/glm"), total_bytes=35_000_000_000, present_bytes=5_000_000_000,
                          complete=False, free_bytes=20_000_000_000, official=True)
     text = describe_download(partial)
-    assert "35.0 GB to download, needs 30.0 GB" in text and "20.0 GB free at /cache/glm" in text
+    assert "35.0 GB to download, needs 30.0 GB" in text and "20.0 GB free (" in text
     assert "not enough" in text and "5.0 GB already there" in text
-    assert "python main.py models download zai-org/GLM-Image" in text
     done = ModelEntry(id="zai-org/GLM-Image", name="GLM-Image", source="hub", revision="main",
                       location=Path("/cache/glm"), total_bytes=35_000_000_000, present_bytes=35_000_000_000,
                       complete=True, free_bytes=1, official=True)
