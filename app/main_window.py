@@ -305,7 +305,8 @@ class MainWindow(QMainWindow):
         if not self.session.can_generate:
             return
         request = self.create_panel.request()
-        self.create_panel.prompt.set_recent(self.settings.remember_prompt(request.prompt))
+        # What the user typed, not the prompt composed from the text boxes, is worth recalling.
+        self.create_panel.prompt.set_recent(self.settings.remember_prompt(self.create_panel.prompt.text))
         self._start(request)
 
     def vary(self, item: HistoryItem) -> None:
