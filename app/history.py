@@ -13,6 +13,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 
 from glm_core.prior import PriorTokens
 from glm_core.recipe import Recipe
+from glm_core.request import GenerationRequest
 
 THUMBNAIL_SIDE = 160
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -28,9 +29,17 @@ class HistoryItem:
     recipe: Recipe
     prior: PriorTokens | None  # kept so a variation can skip the AR stage; None once restored from a project
     seconds: float  # 0 when unknown (restored from a project)
+    # The request as run (references and mask included); None once restored from a project.
+    request: GenerationRequest | None = None
     id: int = field(default_factory=lambda: next(_ids))  # this session's handle
     created: datetime = field(default_factory=datetime.now)
     uid: str = field(default_factory=lambda: uuid.uuid4().hex)  # stable across project saves
+
+    def rerun_request(self) -> GenerationRequest:
+        """The same generation again, same seed: edits keep their source image and mask."""
+        from glm_core.metadata import request_from_recipe
+
+        return self.request if self.request is not None else request_from_recipe(self.recipe)
 
     @property
     def can_vary(self) -> bool:

@@ -23,7 +23,7 @@ from app.document_model import DocumentModel
 from app.file_commands import FileCommands
 from app.history import HistoryItem, HistoryModel
 from app.menus import build_actions, build_menus
-from app.model_source import download_missing
+from app.model_source import needs_download
 from app.panels.create_panel import CreatePanel
 from app.panels.history_panel import HistoryPanel
 from app.panels.model_panel import DEMO_WARNING, ModelPanel
@@ -36,7 +36,6 @@ from glm_core import __version__
 from glm_core.autosave import AutosaveEntry, AutosaveStore
 from glm_core.events import Phase
 from glm_core.loader import LoadOptions
-from glm_core.metadata import request_from_recipe
 from glm_core.paths import APP_NAME, user_log_dir
 from glm_core.project import Project, ProjectError
 from glm_core.request import GenerationRequest
@@ -189,7 +188,7 @@ class MainWindow(QMainWindow):
         self.create_panel.generateRequested.connect(self.generate)
         self.create_panel.cancelRequested.connect(s.cancel)
         self.history_panel.openRequested.connect(self.open_item)
-        self.history_panel.rerunRequested.connect(lambda item: self._start(request_from_recipe(item.recipe)))
+        self.history_panel.rerunRequested.connect(lambda item: self._start(item.rerun_request()))
         self.history_panel.variationRequested.connect(self.vary)
         self.history_panel.deleteRequested.connect(self.delete_item)
         self.model_panel.loadRequested.connect(self.load_model)
@@ -272,9 +271,9 @@ class MainWindow(QMainWindow):
         if not options.source:
             self.status.showMessage("Choose a model folder first", 6000)
             return
-        missing = download_missing(options.source)
-        if missing:
-            show_error(self, "Model not downloaded", missing)
+        if needs_download(options.source):
+            self.model_manager.open(select=options.source)  # download there, then "Use This Model"
+            self.status.showMessage(f"{options.source} is not downloaded yet: download it in Manage Models", 8000)
             return
         self.settings.model_source = options.source
         self.settings.quant, self.settings.device = options.quant, options.device
@@ -311,7 +310,7 @@ class MainWindow(QMainWindow):
 
     def vary(self, item: HistoryItem) -> None:
         """Same layout, new details: reuse the item's AR tokens and re-run only the DiT."""
-        self._start(request_from_recipe(item.recipe).variation(secrets.randbelow(MAX_SEED + 1), item.prior))
+        self._start(item.rerun_request().variation(secrets.randbelow(MAX_SEED + 1), item.prior))
 
     def _start(self, request: GenerationRequest) -> None:
         if not self.session.can_generate:

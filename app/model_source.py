@@ -34,19 +34,13 @@ def describe_source(source: str) -> str:
     return Path(source).name or source
 
 
-def download_missing(source: str) -> str | None:
-    """Why a hub model cannot be loaded yet (not fully downloaded), or None.
-
-    The loader would fetch a missing repo itself, silently and without progress or cancel;
-    until the app has a download dialog, the user downloads it on purpose, with progress.
-    """
+def needs_download(source: str) -> bool:
+    """A hub model that is not fully downloaded: the loader only reads the local cache, so it goes
+    through the model manager first (progress, resume, cancel)."""
     if source_kind(source) is not SourceKind.HUB:
-        return None
+        return False
     entry = next((e for e in known_models() if e.id == source), None)
-    if entry is not None and entry.complete:
-        return None
-    return (f"{source} is not downloaded yet. In a terminal, run “{DOWNLOAD_COMMAND.format(repo=source)}” "
-            "(it shows progress and resumes if interrupted), then load it again.")
+    return entry is None or not entry.complete
 
 
 _COMPONENT_NAMES = {"vision_language_encoder": "AR", "transformer": "DiT"}

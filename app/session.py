@@ -180,6 +180,7 @@ class Session(QObject):
             recipe=result.recipe,
             prior=result.prior,
             seconds=result.seconds,
+            request=result.request,
         )
         self._finish_job()
         self.history.add(item)  # into the history before anything shows it

@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -58,6 +58,9 @@ class GenerationResult:
     recipe: Recipe
     prior: PriorTokens
     seconds: float
+    # What was asked, with the seed filled in: re-runs and variations need its reference images and
+    # mask, which a recipe does not carry.
+    request: GenerationRequest | None = None
 
 
 class GenerationRunner:
@@ -80,6 +83,7 @@ class GenerationRunner:
         self._cancel = cancel if cancel is not None else threading.Event()
         started = time.perf_counter()
         phase = Phase.PRIOR if request.prior is None else Phase.DIFFUSION
+        asked = request
         try:
             report = self.model.report
             mode = request.mode
@@ -111,7 +115,8 @@ class GenerationRunner:
             )
             seconds = time.perf_counter() - started
             on_event(Finished(image=image, recipe=recipe, seconds=seconds))
-            return GenerationResult(image=image, recipe=recipe, prior=prior, seconds=seconds)
+            return GenerationResult(image=image, recipe=recipe, prior=prior, seconds=seconds,
+                                    request=replace(asked, seed=seed, prior=None))
         except GenerationCancelled:
             on_event(Cancelled(phase))
         except InvalidRequest as exc:

@@ -103,6 +103,18 @@ def test_masked_edit_changes_only_the_mask_and_keeps_the_source(demo_window, qtb
     window.doc.undo_stack.undo()  # back to the masked edit's result
     assert window.doc.base.history_id == edit.id
 
+    # Re-run and Variation of edits keep their source image and mask (a recipe alone has neither).
+    with qtbot.waitSignal(window.session.generationFinished, timeout=30_000) as rerun:
+        window.history_panel.rerunRequested.emit(edit)
+    again = rerun.args[0]
+    assert again.recipe.mode == "edit" and again.recipe.seed == edit.recipe.seed
+    assert np.array_equal(np.asarray(again.image), after)
+    with qtbot.waitSignal(window.session.generationFinished, timeout=30_000) as varied:
+        window.history_panel.variationRequested.emit(whole)
+    variation = varied.args[0]
+    assert variation.recipe.mode == "i2i" and variation.recipe.seed != whole.recipe.seed
+    assert error_boxes(window) == []
+
 
 def test_mask_operations_shortcuts_and_panel(make_window, qtbot):
     window = make_window(source=None)
