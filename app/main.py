@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
@@ -89,4 +89,18 @@ def run_app(argv: list[str]) -> int:
     window.show()
     splash.finish(window)
     window.start()
+    if "--check" in argv[1:]:
+        QTimer.singleShot(CHECK_AFTER_MS, lambda: _report_shown_and_quit(app, window))
     return app.exec()
+
+
+CHECK_AFTER_MS = 1500
+
+
+def _report_shown_and_quit(app: QApplication, window) -> None:
+    """`main.py gui --check`: the window came up with its engine; say so and leave. It checks an
+    install or a frozen bundle end to end without anyone at the screen."""
+    shown = window.isVisible()
+    print(f"window shown: {'yes' if shown else 'no'} ({window.windowTitle().replace('[*]', '')})", flush=True)
+    window.close()
+    app.exit(0 if shown else 1)

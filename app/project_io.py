@@ -13,7 +13,8 @@ What maps to what (glm_core/project_model.py has the file side):
 
 The format keeps no recipe on a layer, so the base image's recipe is found again through
 settings["base_history_id"] (the history entry it came from) or, for an opened PNG, through
-its JSON cut into 256-character settings values ("base_recipe.N"). What a file cannot hold:
+its JSON cut into 256-character settings values ("base_recipe.N"); these conventions live in
+glm_core/project_document.py, shared with the command line. What a file cannot hold:
 a history item's AR tokens (a restored item makes variations only after a Re-run) and its
 generation time.
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import traceback
 import uuid
 from collections.abc import Callable
@@ -43,37 +43,14 @@ from app.document_model import DocumentModel, blank_mask
 from app.history import HistoryItem, make_thumbnail
 from app.images import pil_to_qimage, qimage_to_pil
 from glm_core.project import HistoryEntry, ImageLayer, Project
-from glm_core.recipe import Recipe
+# The file-side conventions (base layer, its recipe, the Create panel's settings) are shared with
+# the command line: glm_core/project_document.py.
+from glm_core.project_document import (BASE_HISTORY_KEY, BASE_LAYER_NAME, BASE_RECIPE_KEY,  # noqa: F401
+                                       DOCUMENT_PATH_KEY, base_layer, flatten, get_text,
+                                       panel_settings, put_text, recipe_from_json)
 from glm_core.textbox import TextBox
-from glm_core.validation import MAX_GUIDANCE, MAX_SEED, MAX_STEPS, MIN_GUIDANCE, MIN_STEPS
 
 log = logging.getLogger(__name__)
-
-BASE_LAYER_NAME = "Result"
-BASE_HISTORY_KEY = "base_history_id"
-BASE_RECIPE_KEY = "base_recipe"
-DOCUMENT_PATH_KEY = "document_path"  # autosaves only: the file the recovered work belongs to
-_CHUNK = 256  # glm_core.project_model.MAX_NAME_CHARS: the longest text a settings value holds
-_MAX_CHUNKS = {BASE_RECIPE_KEY: 150, DOCUMENT_PATH_KEY: 16}  # with the rest, under MAX_SETTINGS
-
-# The Create panel's values a project keeps, with the check each must pass when read back.
-_SETTINGS: dict[str, Callable[[object], bool]] = {
-    "steps": lambda v: _is_int(v) and MIN_STEPS <= v <= MAX_STEPS,
-    "guidance": lambda v: _is_number(v) and MIN_GUIDANCE <= v <= MAX_GUIDANCE,
-    "seed": lambda v: _is_int(v) and 0 <= v <= MAX_SEED,
-    "seed_locked": lambda v: isinstance(v, bool),
-    "width": lambda v: _is_int(v) and 1 <= v <= 100_000,
-    "height": lambda v: _is_int(v) and 1 <= v <= 100_000,
-}
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
 
 @dataclass
 class DocumentState:
@@ -99,23 +76,6 @@ class LoadedProject:
 
 # --- document -> project -------------------------------------------------------------------
 
-def _put_text(settings: dict, key: str, text: str) -> bool:
-    chunks = [text[i:i + _CHUNK] for i in range(0, len(text), _CHUNK)] or [""]
-    if len(chunks) > _MAX_CHUNKS[key]:
-        return False
-    settings[f"{key}.count"] = len(chunks)
-    settings.update({f"{key}.{i}": chunk for i, chunk in enumerate(chunks)})
-    return True
-
-
-def _get_text(settings: dict, key: str) -> str | None:
-    count = settings.get(f"{key}.count")
-    if not _is_int(count) or not 1 <= count <= _MAX_CHUNKS[key]:
-        return None
-    chunks = [settings.get(f"{key}.{i}") for i in range(count)]
-    return "".join(chunks) if all(isinstance(c, str) for c in chunks) else None
-
-
 def _utc(created: datetime) -> str:
     aware = created if created.tzinfo is not None else created.astimezone()
     return aware.astimezone(timezone.utc).isoformat()
@@ -137,7 +97,7 @@ def to_project(doc: DocumentModel, history: list[HistoryItem], settings: dict,
     """A snapshot of the document for saving. Cheap (no encoding): call it on the GUI thread and
     hand the result to a worker. Images are shared, not copied: nothing ever changes a PIL image
     once made, and the mask is converted to a new one here."""
-    values = {k: v for k, v in settings.items() if k in _SETTINGS and _SETTINGS[k](v)}
+    values = panel_settings(settings)
     layers = []
     base = doc.base
     if base is not None:
@@ -147,10 +107,10 @@ def to_project(doc: DocumentModel, history: list[HistoryItem], settings: dict,
             values[BASE_HISTORY_KEY] = source.uid
         elif base.recipe is not None:
             text = json.dumps(base.recipe.to_dict(), ensure_ascii=False)
-            if not _put_text(values, BASE_RECIPE_KEY, text):
+            if not put_text(values, BASE_RECIPE_KEY, text):
                 log.warning("the base image's recipe is too long for the project file; not saved")
     if document_path is not None:
-        _put_text(values, DOCUMENT_PATH_KEY, str(document_path))
+        put_text(values, DOCUMENT_PATH_KEY, str(document_path))
     entries = [HistoryEntry(image=item.image if item.image.mode == "RGB" else item.image.convert("RGB"),
                             recipe=item.recipe, created=_utc(item.created), id=item.uid)
                for item in reversed(history)]  # oldest first
@@ -161,24 +121,6 @@ def to_project(doc: DocumentModel, history: list[HistoryItem], settings: dict,
 
 
 # --- project -> document -------------------------------------------------------------------
-
-def _recipe_from_json(text: str | None) -> Recipe | None:
-    if text is None:
-        return None
-    try:
-        data = json.loads(text)
-        return Recipe.from_dict(data) if isinstance(data, dict) else None
-    except (ValueError, TypeError):
-        return None
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
-        return image
-    rgba = image.convert("RGBA")
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return Image.alpha_composite(white, rgba).convert("RGB")
-
 
 def from_project(project: Project) -> LoadedProject:
     """Convert a project that load_project accepted. Never raises for odd content: what cannot
@@ -192,17 +134,17 @@ def from_project(project: Project) -> LoadedProject:
     history = items[::-1]
 
     base = None
-    if project.layers:
-        layer = next((l for l in project.layers if l.name == BASE_LAYER_NAME), project.layers[0])
+    layer = base_layer(project)
+    if layer is not None:
         if len(project.layers) > 1:
             notes.append(f"{len(project.layers) - 1} more image layer(s) cannot be shown by this "
                          f"version and were left out")
-        image = _flatten(layer.image)
+        image = flatten(layer.image)
         source = next((it for it in history if it.uid == project.settings.get(BASE_HISTORY_KEY)), None)
         if source is not None:
             base = Document(image, pil_to_qimage(image), source.recipe, source.id)
         else:
-            recipe = _recipe_from_json(_get_text(project.settings, BASE_RECIPE_KEY))
+            recipe = recipe_from_json(get_text(project.settings, BASE_RECIPE_KEY))
             base = Document(image, pil_to_qimage(image), recipe)
 
     boxes, seen = [], set()
@@ -213,8 +155,8 @@ def from_project(project: Project) -> LoadedProject:
         boxes.append(box)
 
     mask = pil_to_qimage(project.mask) if project.mask is not None else None
-    settings = {k: v for k, v in project.settings.items() if k in _SETTINGS and _SETTINGS[k](v)}
-    path = _get_text(project.settings, DOCUMENT_PATH_KEY)
+    settings = panel_settings(project.settings)
+    path = get_text(project.settings, DOCUMENT_PATH_KEY)
     state = DocumentState(project.width, project.height, base, boxes, mask,
                           project.scene_prompt, project.pinned_prompt)
     return LoadedProject(state, history, settings, Path(path) if path else None, notes)

@@ -1,6 +1,11 @@
 """`python main.py <command>`: everything the window does, for batches, scripts and tests.
 
 Exit codes: 0 done, 1 failed (one line on stderr says why), 130 cancelled (Ctrl+C).
+
+Text drawn as real text (`--overlay`, `--layout-guide`, `project export --overlay`) is Qt's job,
+and glm_core never imports Qt: the caller hands `main` a `TextRenderer` (main.py passes
+app/cli_text.QtTextRenderer, the window's own routine in app/typography.py). Without one, those
+options fail with one line. Nothing on the `--print-prompt` path imports Qt or torch.
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ import math
 import re
 import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from glm_core import __version__
-from glm_core.loader import OFFICIAL_REPO_ID
+from glm_core import OFFICIAL_REPO_ID, __version__
 
 EXIT_FAILED = 1
 EXIT_CANCELLED = 130
@@ -22,6 +28,20 @@ EXIT_CANCELLED = 130
 
 class CliError(Exception):
     """A failure the user can fix; its message is printed as the one-line reason."""
+
+
+class TextRenderer(Protocol):
+    """Draws text boxes (glm_core.textbox.TextBox, placed in the pixels of a `size` canvas) as
+    real text, the way the window does; supplied by the app side (app/cli_text.py)."""
+
+    def prepare(self) -> None:
+        """Get ready to draw (fonts, a Qt application); called before any model loads."""
+
+    def overlay(self, image, boxes, size: tuple[int, int]):
+        """`image` (PIL) with the visible boxes drawn over it at its full resolution."""
+
+    def layout_guide(self, boxes, size: tuple[int, int], out_size: tuple[int, int] | None = None):
+        """A picture (PIL, `out_size`, default `size`) of the boxes on a blank grey canvas."""
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -89,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="make an image and save it as a PNG with its recipe")
     gen.add_argument("--prompt", help="what the image shows; quote exact text with “…”")
     gen.add_argument("--from-recipe", type=Path, metavar="PNG", help="start from the recipe stored in a PNG")
+    gen.add_argument("--project", type=Path, metavar="FILE",
+                     help="start from a saved .glmstudio project: its prompt (pinned, or the scene with its "
+                          "text boxes), size, steps, guidance and locked seed; options given here win")
+    gen.add_argument("--edit", choices=["masked", "whole"],
+                     help="with --project, edit its image as the prompt says: masked = only its painted mask "
+                          "(plus --feather), whole = the whole image")
     gen.add_argument("--out", type=Path, help="PNG file to write (required unless --print-prompt)")
     gen.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     _model_arguments(gen)
@@ -101,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--mask", type=Path, metavar="PNG",
                      help="masked edit of the one --image: white (>= 128) = change, black = keep; "
                           "the result keeps the image's size")
+    gen.add_argument("--feather", type=int, metavar="PX",
+                     help="masked edits: the soft band outside the mask, 0 to 128 pixels (default 8)")
     gen.add_argument("--variations", type=int, default=0, metavar="N",
                      help="also write N DiT-only variations (new seeds, same AR tokens) as OUT-1.png …")
     gen.add_argument("--events", type=Path, metavar="FILE", help="write one JSON object per event to FILE")
@@ -113,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("--weight", "100-900", "its weight (default 700, bold)"), ("--role", "ROLE", "title, subtitle, body, caption or label"),
     ):
         boxes.add_argument(option, action=_BoxPart, dest="box_parts", metavar=metavar, help=text)
+    boxes.add_argument("--overlay", action="store_true",
+                       help="draw the text boxes as real text over the result (and each variation) at full "
+                            "resolution before saving: every word exact, as the window's \"Overlay my text\"")
+    boxes.add_argument("--layout-guide", action="store_true",
+                       help="send a picture of the text boxes (fonts, colours, positions) as a reference image")
     gen.add_argument("--print-prompt", action="store_true", help="print the prompt to be used (notes on stderr) and exit")
 
     info = commands.add_parser("recipe", help="print the recipe stored in a PNG as JSON")
@@ -122,8 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arguments(plan)
 
     from glm_core.models_cli import add_models_parser  # models list | download | verify (glm_core/models_cli.py)
+    from glm_core.project_cli import add_project_parser  # project info | export (glm_core/project_cli.py)
 
     add_models_parser(commands)
+    add_project_parser(commands)
     return parser
 
 
@@ -134,11 +169,15 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offload", default="auto", choices=["auto", "none", "model", "sequential"])
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, text_renderer: TextRenderer | None = None) -> int:
+    """Run one command; `text_renderer` draws text for --overlay and --layout-guide (see above)."""
     args = build_parser().parse_args(argv)
+    args.text_renderer = text_renderer
     from glm_core.models_cli import run_models
+    from glm_core.project_cli import run_project
 
-    handlers = {"generate": _generate, "recipe": _print_recipe, "plan": _plan, "models": run_models}
+    handlers = {"generate": _generate, "recipe": _print_recipe, "plan": _plan, "models": run_models,
+                "project": run_project}
     try:
         return handlers[args.command](args)
     except CliError as exc:
@@ -159,11 +198,26 @@ def _load(args):
     return model
 
 
-def _build_request(args):
+@dataclass
+class _Job:
+    """What `generate` runs, and what its text options need."""
+
+    request: object  # GenerationRequest
+    boxes: list = field(default_factory=list)  # TextBox: --box, or the project's
+    canvas: tuple[int, int] = (1024, 1024)  # the pixels the boxes are placed in
+    fit_to: tuple[int, int] | None = None  # --edit whole: take this size, made valid for the model
+
+
+def _build_request(args, for_run: bool = True) -> _Job:
+    """The request `generate` runs. With for_run=False (--print-prompt) only the prompt counts:
+    no layout guide is drawn and no mask is checked, so nothing imports Qt or torch."""
     from glm_core.metadata import RecipeError, read_recipe, request_from_recipe
+    from glm_core.project_document import effective_prompt, panel_settings
     from glm_core.request import GenerationRequest
     from glm_core.validation import ImageLoadError, load_image
 
+    _check_options(args)
+    project = None
     if args.from_recipe:
         try:
             recipe = read_recipe(args.from_recipe)
@@ -172,28 +226,97 @@ def _build_request(args):
         if recipe is None:
             raise CliError(f"{args.from_recipe} carries no recipe: give --prompt instead.")
         request = request_from_recipe(recipe)
+    elif args.project:
+        from glm_core.project_cli import open_project
+
+        project = open_project(args.project)
+        request = GenerationRequest(prompt=project.scene_prompt)
+        settings = panel_settings(project.settings)  # the Create panel's values, as the window restores them
+        request.width, request.height = (settings["width"], settings["height"]) \
+            if "width" in settings and "height" in settings else (project.width, project.height)
+        request.steps = settings.get("steps", request.steps)
+        request.guidance = float(settings.get("guidance", request.guidance))
+        if settings.get("seed_locked") and "seed" in settings:
+            request.seed = settings["seed"]
     elif args.prompt is not None or args.box_parts:
         request = GenerationRequest(prompt=args.prompt or "")
     else:
-        raise CliError("give --prompt \"…\" (or --from-recipe PNG)")
+        raise CliError("give --prompt \"…\" (or --from-recipe PNG, or --project FILE)")
     for name in ("prompt", "width", "height", "steps", "guidance", "seed"):
         value = getattr(args, name)
         if value is not None:
             setattr(request, name, value)
-    if args.box_parts:  # the boxes carry the exact text; the prompt so far only describes the scene
-        from glm_core.prompt_composer import compose_prompt
-
-        composed = compose_prompt(request.prompt, _boxes(args.box_parts), request.width, request.height)
-        for notice in composed.notices:
-            print(f"note: {notice}", file=sys.stderr)
-        request.prompt = composed.prompt
     try:
         request.reference_images = [load_image(path) for path in args.image]
     except (OSError, ImageLoadError) as exc:
         raise CliError(str(exc)) from exc
+
+    job = _Job(request, canvas=(request.width, request.height))
+    if project is not None:
+        job.boxes, job.canvas = list(project.boxes), (project.width, project.height)
+        if args.edit:
+            _project_edit(job, project, args)
     if args.mask is not None:
         _add_mask(request, args)
-    return request
+        job.canvas = request.reference_images[0].size  # the boxes sit on the image being edited
+    if args.box_parts:  # the boxes carry the exact text; the prompt so far only describes the scene
+        from glm_core.prompt_composer import compose_prompt
+
+        job.boxes = _boxes(args.box_parts)
+        composed = compose_prompt(request.prompt, job.boxes, *job.canvas)
+        request.prompt, notices = composed.prompt, composed.notices
+    elif project is not None:  # --prompt replaces the scene, and with it a pinned prompt
+        pinned = project.pinned_prompt if args.prompt is None else None
+        request.prompt, notices = effective_prompt(request.prompt, pinned, job.boxes, job.canvas)
+    else:
+        notices = []
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
+    if args.feather is not None:
+        request.mask_feather = args.feather
+    if for_run and args.layout_guide:
+        _add_layout_guide(job, args.text_renderer)
+    return job
+
+
+def _check_options(args) -> None:
+    """Options that cannot go together, refused before anything is read or loaded."""
+    if args.project and args.from_recipe:
+        raise CliError("give --project or --from-recipe, not both")
+    if args.edit and not args.project:
+        raise CliError("--edit edits a project's image: add --project FILE.glmstudio "
+                       "(for a PNG, use --image, with --mask for a masked edit)")
+    if args.edit and (args.image or args.mask):
+        raise CliError("--edit takes the image (and mask) from the project: drop --image and --mask")
+    masked = args.mask is not None or args.edit == "masked"
+    if masked and (args.width is not None or args.height is not None):
+        raise CliError("--width/--height do not apply to a masked edit: it keeps the image's own size")
+    if args.feather is not None:
+        if not masked:
+            raise CliError("--feather applies to masked edits (--mask, or --project with --edit masked)")
+        if not 0 <= args.feather <= 128:
+            raise CliError(f"--feather {args.feather} is out of range: use 0 to 128 pixels")
+    if args.layout_guide and (args.mask is not None or args.edit):
+        raise CliError("--layout-guide is for new images: an edit sends only the image it changes "
+                       "(as the window does)")
+
+
+def _project_edit(job: _Job, project, args) -> None:
+    from glm_core.project_document import base_image
+
+    image = base_image(project)
+    if image is None:
+        raise CliError(f"{args.project} has no image to edit: generate one first, or drop --edit")
+    request = job.request
+    request.reference_images = [image]
+    if args.edit == "whole":
+        if args.width is None and args.height is None:
+            job.fit_to = image.size  # the window keeps the image's size where the model takes it
+        return
+    if project.mask is None:
+        raise CliError(f"{args.project} has no mask: paint the area to change in the window, "
+                       "or use --edit whole")
+    request.mask = project.mask
 
 
 def _add_mask(request, args) -> None:
@@ -202,25 +325,70 @@ def _add_mask(request, args) -> None:
 
     if len(args.image) != 1:
         raise CliError(f"--mask needs exactly one --image, the image to edit (got {len(args.image)})")
-    if args.width is not None or args.height is not None:
-        raise CliError("--width/--height do not apply with --mask: a masked edit keeps the image's own size")
     try:
         request.mask = load_mask(args.mask)
     except (OSError, ImageLoadError) as exc:
         raise CliError(str(exc)) from exc
 
 
+def _renderer(renderer, option: str):
+    if renderer is None:
+        raise CliError(f"{option} draws text with Qt, which this caller does not provide: "
+                       "run it as `python main.py …`")
+    try:
+        prepare = getattr(renderer, "prepare", None)
+        if prepare is not None:
+            prepare()
+    except (RuntimeError, OSError, ImportError) as exc:
+        raise CliError(f"{option}: cannot draw text ({exc})") from exc
+    return renderer
+
+
+def _add_layout_guide(job: _Job, renderer) -> None:
+    """As the window's "Layout guide": the boxes on grey, at the output size, as the first reference."""
+    from glm_core.project_document import has_text
+
+    renderer = _renderer(renderer, "--layout-guide")
+    if not has_text(job.boxes):
+        print("note: --layout-guide: no text box has text, so no guide is sent", file=sys.stderr)
+        return
+    request = job.request
+    guide = renderer.layout_guide(job.boxes, job.canvas, (request.width, request.height))
+    request.reference_images = [guide.convert("RGB"), *request.reference_images]
+
+
+def _overlay(job: _Job, renderer):
+    """image -> image with the boxes drawn over it (the window's "Overlay my text"), or None."""
+    from glm_core.project_document import has_text
+
+    renderer = _renderer(renderer, "--overlay")
+    if not has_text(job.boxes):
+        print("note: --overlay: no text box has text, so the image is saved as generated", file=sys.stderr)
+        return None
+    return lambda image: renderer.overlay(image, job.boxes, job.canvas)
+
+
 def _generate(args) -> int:
     if args.print_prompt:  # before the runner import below (transformers): show the prompt and stop
-        print(_build_request(args).prompt)
+        print(_build_request(args, for_run=False).request.prompt)
         return 0
     from glm_core.files import refuse_overwrite
     from glm_core.metadata import save_png
     from glm_core.runner import GenerationRunner
 
-    request = _build_request(args)
     if args.out is None:
         raise CliError("give --out FILE.png (or --print-prompt to only see the prompt)")
+    job = _build_request(args)
+    request = job.request
+    if request.mask is not None:  # an empty mask fails now, not after loading the model
+        from glm_core.masking import prepare_mask
+        from glm_core.validation import InvalidRequest
+
+        try:
+            prepare_mask(request.mask, request.reference_images[0].size)
+        except InvalidRequest as exc:
+            raise CliError(str(exc)) from exc
+    overlay = _overlay(job, args.text_renderer) if args.overlay else None
     outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
     if not args.overwrite:
         try:
@@ -229,20 +397,26 @@ def _generate(args) -> int:
         except FileExistsError as exc:
             raise CliError(str(exc)) from exc
     model = _load(args)
+    if job.fit_to is not None:
+        from glm_core.validation import nearest_valid_size
+
+        report = model.report
+        request.width, request.height = nearest_valid_size(*job.fit_to, report.min_side, report.max_side)
+    finish = overlay or (lambda image: image)
     runner = GenerationRunner(model)
     sink = _EventSink(args.events, quiet=args.quiet)
     try:
         result = _run_interruptibly(runner, request, sink)
         if result is None:
             return sink.exit_code()
-        save_png(result.image, args.out, result.recipe, overwrite=args.overwrite)
+        save_png(finish(result.image), args.out, result.recipe, overwrite=args.overwrite)
         print(args.out)
         for index, path in enumerate(outputs[1:], start=1):
             variation = request.variation(seed=(result.recipe.seed + index) % 2**32, prior=result.prior)
             varied = _run_interruptibly(runner, variation, sink)
             if varied is None:
                 return sink.exit_code()
-            save_png(varied.image, path, varied.recipe, overwrite=args.overwrite)
+            save_png(finish(varied.image), path, varied.recipe, overwrite=args.overwrite)
             print(path)
     finally:
         sink.close()

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from glm_core import OFFICIAL_REPO_ID  # noqa: F401 - importable from here as before
 from glm_core import device as devices
 from glm_core import memory
 from glm_core.demo_model import DEMO_MARKER, DEMO_MODEL_ID, DEMO_SIZE_LIMITS, ensure_demo_model, is_demo_folder
 from glm_core.paths import user_data_dir
 
-OFFICIAL_REPO_ID = "zai-org/GLM-Image"
 REAL_SIZE_LIMITS = (512, 2048)
 QUANTIZABLE = ("vision_language_encoder", "transformer")  # the 9B AR model and the 7B DiT
 COMPONENTS = ("tokenizer", "processor", "text_encoder", "vision_language_encoder", "vae", "transformer", "scheduler")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # annotations only: a request (and `generate --print-prompt`) needs no torch
+    import torch
 
 
 @dataclass(frozen=True)

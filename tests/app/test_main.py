@@ -41,3 +41,17 @@ def test_torch_threads_leave_a_core_for_the_gui():
     assert torch_threads(None) == 1
     assert torch_threads(1) == 1
     assert torch_threads(8) == 7
+
+
+def test_gui_check_starts_the_real_app_and_reports_the_window(tmp_path):
+    """`main.py gui --check` is what CI runs on the frozen bundle: it must really open the window."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GLM_STUDIO_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, str(root / "main.py"), "gui", "--check"], capture_output=True,
+                          text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "window shown: yes (Untitled — GLM-Image Studio)" in done.stdout
