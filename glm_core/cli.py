@@ -18,9 +18,12 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from glm_core import OFFICIAL_REPO_ID, __version__
+
+if TYPE_CHECKING:
+    from glm_core.request import GenerationRequest
 
 EXIT_FAILED = 1
 EXIT_CANCELLED = 130
@@ -202,7 +205,7 @@ def _load(args):
 class _Job:
     """What `generate` runs, and what its text options need."""
 
-    request: object  # GenerationRequest
+    request: GenerationRequest
     boxes: list = field(default_factory=list)  # TextBox: --box, or the project's
     canvas: tuple[int, int] = (1024, 1024)  # the pixels the boxes are placed in
     fit_to: tuple[int, int] | None = None  # --edit whole: take this size, made valid for the model
@@ -210,7 +213,7 @@ class _Job:
 
 def _build_request(args, for_run: bool = True) -> _Job:
     """The request `generate` runs. With for_run=False (--print-prompt) only the prompt counts:
-    no layout guide is drawn and no mask is checked, so nothing imports Qt or torch."""
+    no layout guide is drawn and no mask is read, so nothing imports Qt or torch."""
     from glm_core.metadata import RecipeError, read_recipe, request_from_recipe
     from glm_core.project_document import effective_prompt, panel_settings
     from glm_core.request import GenerationRequest
@@ -257,8 +260,9 @@ def _build_request(args, for_run: bool = True) -> _Job:
         if args.edit:
             _project_edit(job, project, args)
     if args.mask is not None:
-        _add_mask(request, args)
-        job.canvas = request.reference_images[0].size  # the boxes sit on the image being edited
+        _add_mask(request, args, read=for_run)
+        if project is None:
+            job.canvas = request.reference_images[0].size  # the boxes sit on the image being edited
     if args.box_parts:  # the boxes carry the exact text; the prompt so far only describes the scene
         from glm_core.prompt_composer import compose_prompt
 
@@ -319,19 +323,22 @@ def _project_edit(job: _Job, project, args) -> None:
     request.mask = project.mask
 
 
-def _add_mask(request, args) -> None:
-    from glm_core.masking import load_mask
-    from glm_core.validation import ImageLoadError
-
+def _add_mask(request, args, read: bool = True) -> None:
     if len(args.image) != 1:
         raise CliError(f"--mask needs exactly one --image, the image to edit (got {len(args.image)})")
+    if not read:
+        return
+    from glm_core.masking import load_mask  # torch, for the edit itself
+    from glm_core.validation import ImageLoadError
+
     try:
         request.mask = load_mask(args.mask)
     except (OSError, ImageLoadError) as exc:
         raise CliError(str(exc)) from exc
 
 
-def _renderer(renderer, option: str):
+def require_renderer(renderer, option: str):
+    """The caller's TextRenderer, ready to draw; a one-line CliError when there is none."""
     if renderer is None:
         raise CliError(f"{option} draws text with Qt, which this caller does not provide: "
                        "run it as `python main.py …`")
@@ -348,7 +355,7 @@ def _add_layout_guide(job: _Job, renderer) -> None:
     """As the window's "Layout guide": the boxes on grey, at the output size, as the first reference."""
     from glm_core.project_document import has_text
 
-    renderer = _renderer(renderer, "--layout-guide")
+    renderer = require_renderer(renderer, "--layout-guide")
     if not has_text(job.boxes):
         print("note: --layout-guide: no text box has text, so no guide is sent", file=sys.stderr)
         return
@@ -361,7 +368,7 @@ def _overlay(job: _Job, renderer):
     """image -> image with the boxes drawn over it (the window's "Overlay my text"), or None."""
     from glm_core.project_document import has_text
 
-    renderer = _renderer(renderer, "--overlay")
+    renderer = require_renderer(renderer, "--overlay")
     if not has_text(job.boxes):
         print("note: --overlay: no text box has text, so the image is saved as generated", file=sys.stderr)
         return None
