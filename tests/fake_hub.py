@@ -183,3 +183,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+def point_hub_client_at(hub: FakeHub, tmp_path: Path, monkeypatch) -> None:
+    """Aim the real huggingface_hub client at `hub`, with a cache, token file and app home of the
+    test's own. The client read these settings at import, so they are patched where it reads them."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "hf" / "token"))
+    monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(tmp_path / "hf" / "agents.json"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("GLM_STUDIO_HOME", str(tmp_path / "studio"))  # our model list, per test
+    monkeypatch.setattr("glm_core.hub_token.saved_token", lambda: None)  # never the developer's keyring
+    hub.reset()

@@ -24,7 +24,7 @@ from collections import namedtuple
 from pathlib import Path
 
 import pytest
-from fake_hub import FakeHub
+from fake_hub import FakeHub, point_hub_client_at
 
 from glm_core import model_download, models
 
@@ -45,18 +45,7 @@ def hub(demo_folder):
 
 @pytest.fixture
 def online(hub, tmp_path, monkeypatch):
-    from huggingface_hub import constants
-
-    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
-    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}")
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "hf" / "token"))
-    monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(tmp_path / "hf" / "agents.json"))
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.setenv("GLM_STUDIO_HOME", str(tmp_path / "studio"))  # our model list, per test
-    monkeypatch.setattr("glm_core.hub_token.saved_token", lambda: None)  # never the developer's keyring
-    hub.reset()
+    point_hub_client_at(hub, tmp_path, monkeypatch)
     return hub
 
 
