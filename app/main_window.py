@@ -440,13 +440,14 @@ class MainWindow(QMainWindow):
             self.create_panel.restore({**self.create_panel.values(), **loaded.settings})
         state = loaded.state if loaded is not None else DocumentState(*self.create_panel.size_picker.size)
         load_state(self.doc, state)
+        self.text_tools.restore(loaded.settings if loaded is not None else {})
         self.history.replace_all(loaded.history if loaded is not None else [])
         self.autosaver.clear()  # the closed document's autosave must not come back after a crash
         self.canvas.fit_to_window()
         self._update_state()
 
     def project_snapshot(self, include_path: bool = False) -> Project:
-        return to_project(self.doc, self.history.items(), self.create_panel.values(),
+        return to_project(self.doc, self.history.items(), {**self.create_panel.values(), **self.text_tools.values()},
                           self.files.path if include_path else None)
 
     def _autosave_snapshot(self) -> tuple[int, Project] | None:

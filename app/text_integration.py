@@ -198,6 +198,15 @@ class TextTools(QObject):
         if self.exporter is not None:
             self.exporter.overlay = self.overlay_image if on else None
 
+    def values(self) -> dict:
+        """The document's text switches, saved with the project."""
+        return {"overlay_text": self.preview.overlay.isChecked(), "layout_guide": self.preview.guide.isChecked()}
+
+    def restore(self, values: dict) -> None:
+        """A project's switches; a new document starts with both off."""
+        self.preview.overlay.setChecked(values.get("overlay_text", False))
+        self.preview.guide.setChecked(values.get("layout_guide", False))
+
     def overlay_image(self, image):
         """The PIL image with the document's visible boxes drawn over it (export and copy)."""
         return overlay_pil(image, self.doc.boxes, self.doc.size)

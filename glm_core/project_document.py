@@ -50,6 +50,8 @@ SETTINGS: dict[str, Callable[[object], bool]] = {
     "seed_locked": lambda v: isinstance(v, bool),
     "width": lambda v: _is_int(v) and 1 <= v <= 100_000,
     "height": lambda v: _is_int(v) and 1 <= v <= 100_000,
+    "overlay_text": lambda v: isinstance(v, bool),  # "Overlay my text" on export
+    "layout_guide": lambda v: isinstance(v, bool),
 }
 
 

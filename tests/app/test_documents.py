@@ -102,6 +102,7 @@ def test_save_and_open_round_trip_every_property(make_window, qtbot, tmp_path):
     window = make_window(source=None)
     first, second = build_document(window)
     assert window.isWindowModified() and first.can_vary
+    window.text_tools.preview.overlay.setChecked(True)  # "Overlay my text" belongs to the poster
     before = document_state(window)
     target = tmp_path / "jazz.glmstudio"
 
@@ -124,6 +125,7 @@ def test_save_and_open_round_trip_every_property(make_window, qtbot, tmp_path):
     assert not other.isWindowModified() and other.doc.undo_stack.count() == 0
     assert other.files.path == target and "jazz.glmstudio" in other.windowTitle()
     assert str(target) == other.settings.recent_projects[0]
+    assert other.text_tools.preview.overlay.isChecked() and not other.text_tools.preview.guide.isChecked()
 
     # Restored items keep their recipe but not the AR tokens: Re-run yes, Variation no (and why).
     panel = other.history_panel
