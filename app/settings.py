@@ -76,12 +76,7 @@ class StudioSettings:
 
     @property
     def recent_prompts(self) -> list[str]:
-        # Stored as JSON: ini files turn a one-item list into a bare string.
-        try:
-            items = json.loads(self._get("prompt/recent", "[]", str))
-        except json.JSONDecodeError:
-            return []
-        return [p for p in items if isinstance(p, str)] if isinstance(items, list) else []
+        return self._string_list("prompt/recent")
 
     def remember_prompt(self, prompt: str) -> list[str]:
         prompt = prompt.strip()
@@ -89,8 +84,7 @@ class StudioSettings:
             return self.recent_prompts
         items = [prompt] + [p for p in self.recent_prompts if p != prompt]
         items = items[:MAX_RECENT_PROMPTS]
-        self._store.setValue("prompt/recent", json.dumps(items, ensure_ascii=False))
-        return items
+        return self._set_string_list("prompt/recent", items)
 
     # -- generation parameters (restored on the next start) --
 
@@ -137,11 +131,7 @@ class StudioSettings:
     @property
     def recent_projects(self) -> list[str]:
         """Project files opened or saved lately, newest first (paths as text)."""
-        try:
-            items = json.loads(self._get("files/recent_projects", "[]", str))
-        except json.JSONDecodeError:
-            return []
-        return [p for p in items if isinstance(p, str)][:MAX_RECENT_PROJECTS] if isinstance(items, list) else []
+        return self._string_list("files/recent_projects")[:MAX_RECENT_PROJECTS]
 
     def remember_project(self, path: str) -> list[str]:
         items = [path] + [p for p in self.recent_projects if p != path]
@@ -152,5 +142,17 @@ class StudioSettings:
         return self._set_recent_projects([] if path is None else [p for p in self.recent_projects if p != path])
 
     def _set_recent_projects(self, items: list[str]) -> list[str]:
-        self._store.setValue("files/recent_projects", json.dumps(items, ensure_ascii=False))
+        return self._set_string_list("files/recent_projects", items)
+
+    # Lists are stored as JSON text: ini files turn a one-item list into a bare string.
+
+    def _string_list(self, key: str) -> list[str]:
+        try:
+            items = json.loads(self._get(key, "[]", str))
+        except json.JSONDecodeError:
+            return []
+        return [p for p in items if isinstance(p, str)] if isinstance(items, list) else []
+
+    def _set_string_list(self, key: str, items: list[str]) -> list[str]:
+        self._store.setValue(key, json.dumps(items, ensure_ascii=False))
         return items

@@ -152,6 +152,15 @@ def _choice(value, path: str, options: tuple) -> str:
     return value
 
 
+def _unique_id(item: dict, path: str, seen: set[str]) -> str:
+    """The item's hex id, refused when another item of its list already has it."""
+    item_id = _hex_id(_get(item, "id", path), f"{path}.id")
+    if item_id in seen:
+        raise ProjectError(f"{path}.id {item_id} is used twice")
+    seen.add(item_id)
+    return item_id
+
+
 def _hex_id(value, path: str) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise _fail(path, "an id of 8 to 64 hex digits", value)
@@ -267,10 +276,7 @@ def project_from_json(doc, read_image: ReadImage) -> Project:
     layers, history, seen = [], [], set()
     for i, item in enumerate(_list(_get(doc, "layers", "project"), "layers", MAX_LAYERS)):
         p, item = f"layers[{i}]", _dict(item, f"layers[{i}]")
-        layer_id = _hex_id(_get(item, "id", p), f"{p}.id")
-        if layer_id in seen:
-            raise ProjectError(f"{p}.id {layer_id} is used twice")
-        seen.add(layer_id)
+        layer_id = _unique_id(item, p, seen)
         layers.append(dict(
             id=layer_id, name=_str(_get(item, "name", p), f"{p}.name", MAX_NAME_CHARS),
             visible=_bool(_get(item, "visible", p), f"{p}.visible"),
@@ -282,10 +288,7 @@ def project_from_json(doc, read_image: ReadImage) -> Project:
     seen = set()
     for i, item in enumerate(_list(_get(doc, "history", "project"), "history", MAX_HISTORY)):
         p, item = f"history[{i}]", _dict(item, f"history[{i}]")
-        entry_id = _hex_id(_get(item, "id", p), f"{p}.id")
-        if entry_id in seen:
-            raise ProjectError(f"{p}.id {entry_id} is used twice")
-        seen.add(entry_id)
+        entry_id = _unique_id(item, p, seen)
         source = _get(item, "source_id", p)
         history.append(dict(
             id=entry_id, recipe=_recipe(_get(item, "recipe", p), f"{p}.recipe"),

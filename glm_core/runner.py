@@ -86,7 +86,6 @@ class GenerationRunner:
         asked = request
         try:
             report = self.model.report
-            mode = request.mode
             edit = None if request.mask is None else plan_edit(
                 request, report.min_side, report.max_side,
                 **({} if request.mask_feather is None else {"feather_px": request.mask_feather}))
@@ -109,7 +108,7 @@ class GenerationRunner:
                 image = edit.finish(image)
             recipe = Recipe(
                 prompt=request.prompt, seed=seed, steps=request.steps, guidance=request.guidance,
-                width=image.width, height=image.height, mode=mode,
+                width=image.width, height=image.height, mode=asked.mode,
                 reference_count=len(references), model_id=report.model_id, model_revision=report.revision,
                 quantization=report.quant_label,
             )
