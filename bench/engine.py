@@ -84,11 +84,10 @@ def main() -> None:
     base, ours = statistics.median(plain), statistics.median(hooked)
 
     # Preview cost per call: demo size and a real 1024² generation (64x64 token grid, 128x128x16 latents).
-    mosaic = TokenMosaic.for_model(model.pipe.vision_language_encoder)
-    latent_preview = LatentPreview.fit(model.pipe.vae)
+    mosaic, latent_preview = model.previews.mosaic, model.previews.latent
     tokens_demo = np.random.randint(0, len(mosaic.palette), 16 * 16)
     latents_demo = torch.randn(1, 16, args.size // 8, args.size // 8)
-    real_mosaic = TokenMosaic(torch.randn(16384, 2048))
+    real_mosaic = TokenMosaic(TokenMosaic.palette_of(torch.randn(16384, 2048)))
     tokens_real = np.random.randint(0, 16384, 32 * 32)
     latents_real = torch.randn(1, 16, 128, 128)
     real_preview = LatentPreview(torch.randn(16, 3), torch.zeros(3), [0.0] * 16, [1.0] * 16)

@@ -154,8 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("recipe", help="print the recipe stored in a PNG as JSON")
     info.add_argument("png", type=Path)
 
-    plan = commands.add_parser("plan", help="load a model and print what was loaded and the memory plan")
+    plan = commands.add_parser(
+        "plan", help="the memory plan for a model, card and picture, from the model's configs (nothing is "
+                     "loaded or downloaded)")
     _model_arguments(plan)
+    plan.add_argument("--vram", type=float, metavar="GB",
+                      help="plan for a GPU with this much memory (default: what this machine's device has free)")
+    plan.add_argument("--width", type=int, default=1024, help="pixels (default 1024)")
+    plan.add_argument("--height", type=int, default=1024, help="pixels (default 1024)")
+    plan.add_argument("--references", type=int, default=0, metavar="N",
+                      help="reference images: an edit's source, a masked edit's crop, the layout guide (default 0)")
 
     from glm_core.models_cli import add_models_parser  # models list | download | verify (glm_core/models_cli.py)
     from glm_core.project_cli import add_project_parser  # project info | export (glm_core/project_cli.py)
@@ -472,12 +480,48 @@ def _print_recipe(args) -> int:
 
 
 def _plan(args) -> int:
-    report = _load(args).report
+    """What-if planning: sizes from the model's configs (a local folder, the demo, or the bundled
+    configs of zai-org/GLM-Image before any download), memory from --vram or the device."""
+    from glm_core import device as devices
+    from glm_core import memory
+    from glm_core.loader import (
+        QUANTIZABLE, LoadError, LoadOptions, _already_quantized, choose_quant, quiet_libraries, resolve_source,
+    )
+
+    quiet_libraries()  # the demo model may be built first: no progress bars on stdout
+    if args.vram is not None and not 0 < args.vram < 10_000:
+        raise CliError(f"--vram {args.vram} is not a memory size in GB, e.g. --vram 8")
+    if min(args.width, args.height) < 32 or args.references < 0:
+        raise CliError("--width and --height must be at least 32 pixels and --references 0 or more")
+    try:
+        folder, model_id, _revision = resolve_source(LoadOptions(source=args.model))
+        sizes, saved = memory.component_sizes_from_folder(folder), {c: _already_quantized(folder, c) for c in QUANTIZABLE}
+    except LoadError as exc:
+        if args.model != OFFICIAL_REPO_ID:
+            raise CliError(str(exc)) from exc
+        model_id, sizes, saved = OFFICIAL_REPO_ID, memory.known_model_sizes(), {}  # not downloaded: its bundled configs
+    if args.vram is not None:
+        device = "cuda" if args.device == "auto" else args.device
+        free = int(args.vram * memory.GB)
+    else:
+        try:
+            device = devices.resolve_device(args.device)
+        except devices.DeviceUnavailable as exc:
+            raise CliError(str(exc)) from exc
+        free = devices.free_memory_bytes(device)
+    try:
+        quant, notices = choose_quant(args.quant, device, saved)
+    except LoadError as exc:
+        raise CliError(str(exc)) from exc
+    job = memory.Job(args.width, args.height, args.references)
+    if args.offload == "sequential" and (why := memory.sequential_allowed(quant, job)):
+        raise CliError(f"--offload sequential: {why}. Use --offload model (or auto).")
+    plan = memory.plan_memory(sizes, quant, free, offload=args.offload, job=job)
     print(json.dumps({
-        "model": report.model_id, "revision": report.revision, "device": report.device, "dtype": report.dtype,
-        "quantization": report.quant, "offload": report.plan.offload, "peak_gb": round(report.plan.peak_bytes / 1e9, 2),
-        "reason": report.plan.reason, "notices": report.notices, "demo": report.is_demo,
-        "size_limits": [report.min_side, report.max_side], "load_seconds": round(report.seconds, 2),
+        "model": model_id, "device": device, "quantization": quant, "free_gb": round(free / memory.GB, 2),
+        "width": job.width, "height": job.height, "references": job.references,
+        "offload": plan.offload, "vae_tiling": plan.vae_tiling, "peak_gb": round(plan.peak_bytes / memory.GB, 2),
+        "fits": plan.fits(), "reason": plan.reason, "notices": notices,
     }, indent=2))
     return 0
 

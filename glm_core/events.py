@@ -47,9 +47,20 @@ class Finished:
 
 
 @dataclass(frozen=True)
+class Remedy:
+    """One click that makes a failed request fit: re-place the model, or change the size."""
+
+    label: str  # "Use model offload", "Make it 768x768"
+    offload: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
 class Failed:
     message: str  # one readable line
     details: str  # traceback or context for a "details" pane
+    remedies: tuple[Remedy, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ actually done, fallbacks included, is written into the LoadReport: nothing is do
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import threading
@@ -19,10 +20,11 @@ from glm_core import OFFICIAL_REPO_ID  # noqa: F401 - importable from here as be
 from glm_core import device as devices
 from glm_core import memory
 from glm_core.demo_model import DEMO_MARKER, DEMO_MODEL_ID, DEMO_SIZE_LIMITS, ensure_demo_model, is_demo_folder
-from glm_core.paths import user_data_dir
+from glm_core.memory import QUANTIZABLE
+from glm_core.paths import user_cache_dir, user_data_dir
+from glm_core.preview import Previews
 
 REAL_SIZE_LIMITS = (512, 2048)
-QUANTIZABLE = ("vision_language_encoder", "transformer")  # the 9B AR model and the 7B DiT
 COMPONENTS = ("tokenizer", "processor", "text_encoder", "vision_language_encoder", "vae", "transformer", "scheduler")
 # Files a model folder needs; weights in any other format are never fetched or read.
 MODEL_FILE_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken"]
@@ -43,6 +45,8 @@ class LoadOptions:
     device: str = "auto"  # auto | cuda | mps | cpu
     offload: str = "auto"  # auto | none | model | sequential
     revision: str | None = None
+    # The generation to plan the offload for (default: text-to-image at 1024², or the demo's largest).
+    job: memory.Job | None = None
 
 
 @dataclass
@@ -75,6 +79,24 @@ class LoadReport:
 class LoadedModel:
     pipe: object  # diffusers GlmImagePipeline
     report: LoadReport
+    sizes: dict[str, memory.ComponentSize] = field(default_factory=dict)
+    previews: Previews | None = None
+
+    def plan_for(self, job: memory.Job, offload: str | None = None) -> memory.MemoryPlan:
+        """The plan for one generation under the placement in effect (or `offload`), against the
+        memory the device had when the model loaded."""
+        report = self.report
+        return memory.plan_memory(self.sizes, report.quant, report.plan.free_bytes,
+                                  offload=offload or report.plan.offload, job=job)
+
+    def set_offload(self, offload: str) -> None:
+        """Re-place the loaded pipeline (e.g. the user accepted model offload after running out of memory)."""
+        report = self.report
+        if offload == "sequential" and (why := memory.sequential_allowed(report.quant, memory.Job())):
+            raise LoadError(f"{why}: use model offload instead.")
+        self.pipe.remove_all_hooks()
+        _place(self.pipe, report.device, offload)
+        report.plan = self.plan_for(report.plan.job, offload)
 
 
 def resolve_source(options: LoadOptions) -> tuple[Path, str, str]:
@@ -149,25 +171,36 @@ def _quant_config(mode: str, component: str, dtype):
     )
 
 
-def choose_quant(requested: str, device: str, folder: Path) -> tuple[dict[str, str], list[str]]:
-    """Per component: the mode that will be in effect, and notices for every fallback."""
+def choose_quant(requested: str, device: str, saved: dict[str, str | None]) -> tuple[dict[str, str], list[str]]:
+    """Per component: the mode that will be in effect, and notices for every fallback. `saved` maps
+    each quantizable component to the mode it was saved in (None: saved unquantized)."""
     if requested not in memory.QUANT_MODES:
         raise LoadError(f"Unknown quantization '{requested}': choose one of {', '.join(memory.QUANT_MODES)}.")
+    device_type = device.split(":")[0]
     quant, notices = {}, []
     for component in QUANTIZABLE:
-        saved = _already_quantized(folder, component)
-        if saved:
-            quant[component] = saved
-            if requested not in ("bf16", saved):
-                notices.append(f"{component} was saved quantized as {saved}; it loads as saved, not as {requested}.")
+        if saved.get(component):
+            quant[component] = saved[component]
+            if requested not in ("bf16", saved[component]):
+                notices.append(f"{component} was saved quantized as {saved[component]}; it loads as saved, not as {requested}.")
             continue
         mode = requested
-        # diffusers' bitsandbytes quantizer needs a GPU for the DiT; the AR model quantizes on CPU too.
-        if component == "transformer" and mode != "bf16" and device == "cpu":
-            notices.append(f"The DiT cannot be quantized to {mode} without a GPU: it runs unquantized on the CPU.")
+        if mode == "int8" and device_type == "mps":
+            # bitsandbytes has 4-bit kernels for Apple GPUs but no 8-bit ones, and diffusers' 8-bit
+            # loader accepts only CUDA/XPU.
+            notices.append(f"8-bit weights need an NVIDIA GPU: the {_NAMES[component]} loads as nf4 on this Mac.")
+            mode = "nf4"
+        # diffusers' bitsandbytes loader needs a CUDA/XPU GPU for the DiT (4-bit: or an Apple GPU);
+        # the AR model quantizes on any device.
+        dit_ok = device_type in ("cuda", "xpu") or (device_type == "mps" and mode == "nf4")
+        if component == "transformer" and mode != "bf16" and not dit_ok:
+            notices.append(f"The DiT cannot be quantized to {mode} on {device_type.upper()}: it runs unquantized.")
             mode = "bf16"
         quant[component] = mode
     return quant, notices
+
+
+_NAMES = {"vision_language_encoder": "AR model", "transformer": "DiT"}
 
 
 def quiet_libraries() -> None:
@@ -204,6 +237,7 @@ def load_model(
 ) -> LoadedModel:
     """Load a pipeline. `on_progress(component, index, total)`; `cancel` is checked between components."""
     quiet_libraries()
+    import torch
     from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, GlmImagePipeline, GlmImageTransformer2DModel
     from transformers import ByT5Tokenizer, GlmImageForConditionalGeneration, GlmImageProcessor, T5EncoderModel
 
@@ -213,18 +247,25 @@ def load_model(
     check_model_folder(folder)
     is_demo = is_demo_folder(folder)
     dtype = devices.compute_dtype(device, tiny=is_demo)
-    quant, notices = choose_quant(options.quant, device, folder)
+    saved = {component: _already_quantized(folder, component) for component in QUANTIZABLE}
+    quant, notices = choose_quant(options.quant, device, saved)
+    if device == "mps" and dtype == torch.float16:
+        notices.append("This Mac's GPU has no bfloat16: the models run in float16.")
 
+    job = options.job or memory.Job(*(2 * (DEMO_SIZE_LIMITS[1] if is_demo else 1024,)))
     sizes = memory.component_sizes_from_folder(folder)
-    free = devices.free_memory_bytes(device)
-    plan_size = 1024 if not is_demo else DEMO_SIZE_LIMITS[1]
-    offload = "none" if device == "cpu" else options.offload  # offloading to the CPU from the CPU is moot
-    plan = memory.plan_memory(sizes, quant, free, plan_size, plan_size, offload=offload)
+    # Offloading to the CPU from the CPU saves nothing, so "auto" stays "none" there; an explicit
+    # mode is honoured anyway (it runs the same hooks as on a GPU, which is how CI tests them).
+    offload = "none" if device == "cpu" and options.offload == "auto" else options.offload
+    if offload == "sequential" and (why := memory.sequential_allowed(quant, memory.Job())):
+        raise LoadError(f"--offload sequential: {why}. Use --offload model (or auto), or --quant bf16.")
+    plan = memory.plan_memory(sizes, quant, devices.free_memory_bytes(device), offload=offload, job=job)
     if not plan.fits():
         notices.append(f"Memory may run short: {plan.reason}")
 
-    # MPS: loading straight onto the device corrupts weights (diffusers#13227); load on CPU, then move.
-    load_device = "cuda" if device == "cuda" else "cpu"
+    # bitsandbytes layers are quantized where they are loaded: straight onto an NVIDIA or Intel GPU,
+    # elsewhere on the CPU and then moved (loading onto MPS corrupts weights, diffusers#13227).
+    quant_device = device if device.split(":")[0] in ("cuda", "xpu") else "cpu"
     loaders = {
         "tokenizer": lambda: ByT5Tokenizer.from_pretrained(folder / "tokenizer"),
         "processor": lambda: GlmImageProcessor.from_pretrained(folder / "processor"),
@@ -238,13 +279,14 @@ def load_model(
             dtype=dtype,
             use_safetensors=True,
             quantization_config=_new_quant_config(folder, quant, "vision_language_encoder", dtype),
-            device_map=load_device if quant["vision_language_encoder"] != "bf16" else None,
+            device_map=quant_device if quant["vision_language_encoder"] != "bf16" else None,
         ),
         "transformer": lambda: GlmImageTransformer2DModel.from_pretrained(
             folder / "transformer",
             torch_dtype=dtype,
             use_safetensors=True,
             quantization_config=_new_quant_config(folder, quant, "transformer", dtype),
+            device_map=quant_device if quant["transformer"] != "bf16" else None,
         ),
     }
     components = {}
@@ -254,20 +296,43 @@ def load_model(
         if on_progress:
             on_progress(name, index, len(COMPONENTS))
         try:
-            components[name] = loaders[name]()
+            component = loaders[name]()
         except OSError as exc:
             raise LoadError(f"Could not load {name} from '{folder}': {exc}. Repair or re-download the model.") from exc
-        if hasattr(components[name], "eval"):
-            components[name].eval()
+        if isinstance(component, torch.nn.Module):
+            component.eval()
+            if plan.offload != "none" and _device_of(component).type != "cpu":
+                # A quantized model arrives on the GPU. Offloaded, it must leave before the next one
+                # loads, or an 8 GB card holds both (6.5 + 3.8 GB in nf4) and fails while loading.
+                component.to("cpu")
+        components[name] = component
+    cache = user_cache_dir() / "previews" / f"{_preview_key(model_id, revision, folder)}.npz"
+    previews = Previews.for_components(components["vision_language_encoder"], components["vae"], cache)
     pipe = GlmImagePipeline(**components)
     pipe.set_progress_bar_config(disable=True)
-    _place(pipe, device, plan.offload, quant)
+    _place(pipe, device, plan.offload)
 
     report = LoadReport(
         model_id=model_id, revision=revision, folder=folder, device=device, dtype=str(dtype).removeprefix("torch."),
         quant=quant, plan=plan, notices=notices, is_demo=is_demo, seconds=time.perf_counter() - started,
     )
-    return LoadedModel(pipe=pipe, report=report)
+    return LoadedModel(pipe=pipe, report=report, sizes=sizes, previews=previews)
+
+
+def _device_of(module):
+    return next(module.parameters()).device
+
+
+def _preview_key(model_id: str, revision: str, folder: Path) -> str:
+    """Palettes depend on the VQ codebook and the VAE: keyed by model and revision, and for a local
+    folder by its weight files' sizes and dates too (a folder can be rewritten in place)."""
+    parts = [model_id, revision]
+    if revision == "local":
+        for component in ("vision_language_encoder", "vae"):
+            for file in sorted((folder / component).glob("*.safetensors")):
+                stat = file.stat()
+                parts.append(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
 def _new_quant_config(folder: Path, quant: dict[str, str], component: str, dtype):
@@ -277,16 +342,16 @@ def _new_quant_config(folder: Path, quant: dict[str, str], component: str, dtype
     return _quant_config(quant[component], component, dtype)
 
 
-def _place(pipe, device: str, offload: str, quant: dict[str, str]) -> None:
+def _place(pipe, device: str, offload: str) -> None:
     if offload == "model":
         pipe.enable_model_cpu_offload(device=device)
     elif offload == "sequential":
         pipe.enable_sequential_cpu_offload(device=device)
     else:
-        # bitsandbytes modules are placed at load time and must not be moved again.
         for name in ("text_encoder", "vae", "vision_language_encoder", "transformer"):
-            if quant.get(name, "bf16") == "bf16" or device == "mps":
-                getattr(pipe, name).to(device)
+            module = getattr(pipe, name)
+            if _device_of(module).type != device.split(":")[0]:
+                module.to(device)
 
 
 def save_model(model: LoadedModel, folder: Path) -> Path:

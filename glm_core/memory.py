@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 QUANT_MODES = ("bf16", "int8", "nf4")
+QUANTIZABLE = ("vision_language_encoder", "transformer")  # the 9B AR model and the 7B DiT
 OFFLOAD_MODES = ("none", "model", "sequential")
 GB = 1e9  # decimal GB, as download sizes and the facts note use them
 
@@ -51,6 +52,10 @@ class ComponentSize:
     # Working bytes per unit while this component runs: AR = KV cache per token, DiT = per
     # image token, VAE = per output pixel, glyph encoder = 0 (a few hundred bytes of text).
     working_bytes_per_unit: int = 0
+    # DiT: the key/value cache it keeps per reference-image token (all layers, bf16).
+    cache_bytes_per_token: int = 0
+    # VAE: pixels in one tile when tiled decoding is on (diffusers tiles at config.sample_size).
+    tile_pixels: int = 0
 
     def weight_bytes(self, mode: str) -> int:
         if mode not in QUANT_MODES:
@@ -100,6 +105,21 @@ def _working_bytes_per_unit(class_name: str, model) -> int:
     return 0
 
 
+def _cache_bytes_per_token(class_name: str, model) -> int:
+    if class_name != "GlmImageTransformer2DModel":
+        return 0
+    c = model.config  # K and V of every layer, bf16
+    return 2 * c["num_layers"] * c["num_attention_heads"] * c["attention_head_dim"] * 2
+
+
+def _tile_pixels(class_name: str, model) -> int:
+    if class_name != "AutoencoderKL":
+        return 0
+    side = model.config["sample_size"]
+    side = side[0] if isinstance(side, (list, tuple)) else side
+    return int(side) ** 2
+
+
 def _class_of(name: str, config: dict) -> str:
     return config.get("_class_name") or (config.get("architectures") or [None])[0] or COMPONENT_CLASSES[name]
 
@@ -119,6 +139,8 @@ def component_sizes_from_configs(configs: dict[str, dict]) -> dict[str, Componen
             linear_rows=sum(m.out_features for m in linears),
             largest_layer_params=max(sum(p.numel() for p in m.parameters(recurse=False)) for m in model.modules()),
             working_bytes_per_unit=_working_bytes_per_unit(class_name, model),
+            cache_bytes_per_token=_cache_bytes_per_token(class_name, model),
+            tile_pixels=_tile_pixels(class_name, model),
         )
     return sizes
 
@@ -151,18 +173,45 @@ def known_model_sizes() -> dict[str, ComponentSize]:
     return dict(_known_sizes())  # a copy: the cached dict must not be edited by callers
 
 
-def _stage_working(sizes: dict[str, ComponentSize], width: int, height: int) -> dict[str, int]:
+@dataclass(frozen=True)
+class Job:
+    """What one generation asks of memory. Every reference image counts: an edit's source, a
+    masked edit's crop and the layout guide alike."""
+
+    width: int = 1024
+    height: int = 1024
+    references: int = 0
+
+    @property
+    def label(self) -> str:
+        refs = f" with {self.references} reference image{'s' * (self.references != 1)}" if self.references else ""
+        return f"{self.width}x{self.height}{refs}"
+
+
+def _stage_working(sizes: dict[str, ComponentSize], job: Job, vae_tiling: bool = False) -> dict[str, int]:
     """Live working bytes while each component runs (before allocator slack and fixed buffers)."""
+    width, height, refs = job.width, job.height, job.references
+    image_tokens = (height // 16) * (width // 16)  # DiT tokens (VAE /8, patch 2); a reference fits the target size
     units = {
-        # AR: KV cache for the prompt, the layout grid, the full grid (one token per 32x32 px)
-        # and the end token.
-        "vision_language_encoder": PROMPT_TOKENS + LAYOUT_TOKENS + (height // 32) * (width // 32) + 1,
-        # DiT: one token per 16x16 px (VAE /8, patch 2) plus the glyph text; classifier-free
-        # guidance runs the conditional and unconditional passes one after the other (batch 1).
-        "transformer": (height // 16) * (width // 16) + PROMPT_TOKENS,
+        # AR: KV cache for the prompt, each reference's patches (16 px), the layout grid (text-to-image
+        # only), the full grid (one token per 32x32 px) and the end token.
+        "vision_language_encoder": PROMPT_TOKENS + refs * image_tokens + (0 if refs else LAYOUT_TOKENS)
+        + (height // 32) * (width // 32) + 1,
+        # DiT: the image tokens plus the glyph text; classifier-free guidance runs the conditional and
+        # unconditional passes one after the other (batch 1).
+        "transformer": image_tokens + PROMPT_TOKENS,
+        # VAE: the decode (and the encode of each reference, one at a time) at full size, or one tile.
         "vae": width * height,
     }
-    return {name: s.working_bytes_per_unit * units.get(name, 0) for name, s in sizes.items()}
+    working = {name: s.working_bytes_per_unit * units.get(name, 0) for name, s in sizes.items()}
+    vae = sizes.get("vae")
+    if vae_tiling and vae is not None and vae.tile_pixels:
+        # One tile's working set, plus the decoded picture kept whole in fp32 (3 channels).
+        working["vae"] = vae.working_bytes_per_unit * min(vae.tile_pixels, width * height) + 12 * width * height
+    dit = sizes.get("transformer")
+    if dit is not None:
+        working["transformer"] += dit.cache_bytes_per_token * refs * image_tokens  # reference KV cache
+    return working
 
 
 def _with_slack(live_bytes: int) -> int:
@@ -170,12 +219,15 @@ def _with_slack(live_bytes: int) -> int:
 
 
 def activation_bytes(sizes: dict[str, ComponentSize], width: int, height: int) -> int:
-    """Working memory on top of all resident weights (no offload). Stages run one after the
-    other, but without empty_cache between them the allocator keeps each stage's blocks
+    """Working memory on top of all resident weights (no offload) for text-to-image. Stages run one
+    after the other, but without empty_cache between them the allocator keeps each stage's blocks
     reserved, so the stages add up. With the constants above this gives 1.5 / 3.9 / 13.3 GB at
     512² / 1024² / 2048²: bf16 weights (34.7 GB) + this + the CUDA context (~0.6 GB) lands
     within 5% of the official H100 peaks of 34.3 / 37.8 / 45.1 GiB."""
-    return _with_slack(sum(_stage_working(sizes, width, height).values()))
+    return _with_slack(sum(_stage_working(sizes, Job(width, height)).values()))
+
+
+OFFLOAD_LABELS = {"none": "no offload", "model": "model offload", "sequential": "sequential offload"}
 
 
 @dataclass(frozen=True)
@@ -186,9 +238,17 @@ class MemoryPlan:
     activation_bytes: int  # working memory at the peak
     reason: str  # one human sentence
     free_bytes: int = 0  # what the plan was made for (measure it after CUDA init)
+    vae_tiling: bool = False  # decode (and encode) the picture tile by tile
+    job: Job = Job()
 
     def fits(self) -> bool:
         return self.peak_bytes <= _usable(self.free_bytes)
+
+    @property
+    def summary(self) -> str:
+        """What the Model panel shows: "~7.2 GB of 8.0 GB, model offload"."""
+        extras = ", tiled decode" if self.vae_tiling else ""
+        return f"~{_gb(self.peak_bytes)} of {_gb(self.free_bytes)}, {OFFLOAD_LABELS[self.offload]}{extras}"
 
 
 def _usable(free_bytes: int) -> int:
@@ -199,15 +259,23 @@ def _gb(n: int) -> str:
     return f"{n / GB:.1f} GB"
 
 
-def plan_memory(
-    sizes: dict[str, ComponentSize], quant: dict[str, str], free_bytes: int, width: int, height: int, offload: str = "auto"
-) -> MemoryPlan:
-    if offload not in OFFLOAD_MODES + ("auto",):
-        raise ValueError(f"unknown offload {offload!r}; expected 'auto' or one of {OFFLOAD_MODES}")
-    weights = {n: s.weight_bytes(quant.get(n, "bf16")) for n, s in sizes.items()}
-    stages = _stage_working(sizes, width, height)
-    total = sum(weights.values())
+def sequential_allowed(quant: dict[str, str], job: Job) -> str | None:
+    """Why sequential offload cannot run this (None: it can). bitsandbytes 4/8-bit layers fail
+    under it inside bitsandbytes (bitsandbytes#1525), and an edit reads the VQ codebook's weights
+    directly, which sequential offload keeps on `meta` (transformers marks GLM-Image's cpu-offload
+    as expected to fail)."""
+    quantized = sorted(mode for mode in quant.values() if mode != "bf16")
+    if quantized:
+        return f"sequential offload does not work with {quantized[0]} (bitsandbytes) weights"
+    if job.references:
+        return "sequential offload cannot run edits or reference images"
+    return None
 
+
+def _peaks(sizes, weights, job: Job, tiling: bool) -> dict[str, tuple[int, int]]:
+    """offload mode -> (peak, working bytes at the peak)."""
+    stages = _stage_working(sizes, job, tiling)
+    total = sum(weights.values())
     # none: everything resident, the stages' working sets add up (see activation_bytes).
     none_act = _with_slack(sum(stages.values()))
     # model (enable_model_cpu_offload): one whole component on the device at a time; moving the
@@ -218,34 +286,43 @@ def plan_memory(
     # is counted in bf16 (the biggest are embeddings, which stay bf16 when quantized).
     seq_act = _with_slack(max(stages.values()))
     layer = max(2 * s.largest_layer_params for s in sizes.values())
-    plans = {
-        "none": (total + none_act, none_act),
-        "model": (weights[big] + model_act, model_act),
-        "sequential": (layer + seq_act, seq_act),
-    }
+    return {"none": (total + none_act, none_act), "model": (weights[big] + model_act, model_act),
+            "sequential": (layer + seq_act, seq_act)}
 
+
+def plan_memory(
+    sizes: dict[str, ComponentSize], quant: dict[str, str], free_bytes: int, width: int = 1024, height: int = 1024,
+    offload: str = "auto", job: Job | None = None,
+) -> MemoryPlan:
+    """The first of no offload, model offload and sequential offload (each first without, then with
+    tiled VAE decoding) whose estimated peak fits `free_bytes`; with `offload` given, only that
+    mode. Sequential offload is never picked where it cannot run (see sequential_allowed)."""
+    if offload not in OFFLOAD_MODES + ("auto",):
+        raise ValueError(f"unknown offload {offload!r}; expected 'auto' or one of {OFFLOAD_MODES}")
+    job = job or Job(width, height)
+    weights = {n: s.weight_bytes(quant.get(n, "bf16")) for n, s in sizes.items()}
+    total = sum(weights.values())
     usable = _usable(free_bytes)
+    modes = [offload] if offload != "auto" else [
+        m for m in OFFLOAD_MODES if m != "sequential" or sequential_allowed(quant, job) is None]
+    candidates = [(mode, tiling, *_peaks(sizes, weights, job, tiling)[mode]) for mode in modes for tiling in (False, True)]
+    fitting = [c for c in candidates if c[2] <= usable]
+    mode, tiling, peak, act = fitting[0] if fitting else min(candidates, key=lambda c: c[2])
+    how = OFFLOAD_LABELS[mode] + (" and tiled decoding" if tiling else "")
     if offload != "auto":
-        peak, act = plans[offload]
         verdict = "fits" if peak <= usable else "does not fit"
-        label = {"none": "no offload", "model": "model offload", "sequential": "sequential offload"}[offload]
-        reason = f"{label} requested: peak about {_gb(peak)} {verdict} in {_gb(free_bytes)} free"
-    elif plans["none"][0] <= usable:
-        offload = "none"
-        reason = f"all weights ({_gb(total)}) + working memory ({_gb(none_act)}) fit in {_gb(free_bytes)} free"
-    elif plans["model"][0] <= usable:
-        offload = "model"
-        reason = (
-            f"all weights ({_gb(total)}) + working memory do not fit in {_gb(free_bytes)} free, "
-            f"but one model at a time does (largest: {big}, {_gb(plans['model'][0])})"
-        )
+        reason = f"{OFFLOAD_LABELS[mode]} requested: peak about {_gb(peak)} for {job.label} {verdict} in {_gb(free_bytes)} free"
+        if tiling:
+            reason += " (with tiled decoding)"
+    elif not fitting:
+        fixes = ["a smaller size"] + (["fewer reference images"] if job.references else []) + (
+            ["nf4 quantization"] if any(quant.get(n, "bf16") != "nf4" for n in QUANTIZABLE) else [])
+        reason = (f"{job.label} does not fit in {_gb(free_bytes)} free: even {how} needs about {_gb(peak)}; "
+                  f"choose {', '.join(fixes[:-1]) + ' or ' + fixes[-1] if len(fixes) > 1 else fixes[0]}")
+    elif mode == "none":
+        reason = f"all weights ({_gb(total)}) + working memory ({_gb(act)}) fit in {_gb(free_bytes)} free"
+        if tiling:
+            reason += " with tiled decoding"
     else:
-        offload = "sequential"
-        peak = plans["sequential"][0]
-        reason = (
-            f"even one whole model ({big}, {_gb(plans['model'][0])}) does not fit in {_gb(free_bytes)} free; "
-            f"streaming layer by layer needs about {_gb(peak)}"
-            + ("" if peak <= usable else ", which does not fit either")
-        )
-    peak, act = plans[offload]
-    return MemoryPlan(offload, peak, total, act, reason, free_bytes)
+        reason = f"all weights ({_gb(total)}) do not fit in {_gb(free_bytes)} free with {job.label}: {how}, peak about {_gb(peak)}"
+    return MemoryPlan(mode, peak, total, act, reason, free_bytes, tiling, job)

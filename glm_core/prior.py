@@ -16,3 +16,12 @@ class PriorTokens:
     image_grid_thw: list[torch.Tensor] | None  # i2i: their grids, per sample
     grid_h: int
     grid_w: int
+
+    def on(self, device) -> dict:
+        """The pipeline's prior arguments on `device`: tokens kept from an earlier run (or read from a
+        project) may sit elsewhere, and the DiT does not move them itself."""
+        def move(tensors):
+            return None if tensors is None else [t.to(device) for t in tensors]
+
+        return {"prior_token_ids": self.token_ids.to(device), "prior_token_image_ids": move(self.image_token_ids),
+                "source_image_grid_thw": move(self.image_grid_thw)}

@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 import torch
 from PIL import Image
+from transformers.generation.logits_process import LogitsProcessor, LogitsProcessorList
 from transformers.generation.streamers import BaseStreamer
 from transformers.generation.stopping_criteria import StoppingCriteria, StoppingCriteriaList
 
@@ -35,11 +36,14 @@ from glm_core.events import (
     Phase,
     PhaseChanged,
     PreviewImage,
+    Remedy,
     TokenProgress,
 )
+from glm_core import device as devices
+from glm_core import memory
 from glm_core.loader import LoadedModel
 from glm_core.masking import plan_edit
-from glm_core.preview import LatentPreview, PreviewThrottle, TokenMosaic
+from glm_core.preview import PreviewThrottle, TokenMosaic
 from glm_core.prior import PriorTokens
 from glm_core.recipe import Recipe
 from glm_core.request import GenerationRequest
@@ -50,6 +54,14 @@ EventSink = Callable[[Event], None]
 
 class GenerationCancelled(Exception):
     pass
+
+
+class NotEnoughMemory(Exception):
+    """The request does not fit the device as the model is placed; `remedies` say what would."""
+
+    def __init__(self, message: str, remedies: tuple[Remedy, ...] = ()):
+        super().__init__(message)
+        self.remedies = remedies
 
 
 @dataclass
@@ -68,8 +80,6 @@ class GenerationRunner:
         self.model = model
         self.pipe = model.pipe
         self._cancel = threading.Event()
-        self._mosaic: TokenMosaic | None = None
-        self._latent_preview: LatentPreview | None = None
 
     def cancel(self) -> None:
         """Thread-safe: the running generation stops within one AR token or one DiT step."""
@@ -92,6 +102,7 @@ class GenerationRunner:
             if edit is not None:  # a masked edit runs as image-to-image on its region, then is pasted back
                 request, on_event = edit.work_request(request), edit.previews_in_place(on_event)
             validate_request(request, min_side=report.min_side, max_side=report.max_side)
+            self._check_memory(request)
             seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
             # A CPU generator gives the same noise for a seed on every device.
             generator = torch.Generator().manual_seed(seed)
@@ -120,11 +131,57 @@ class GenerationRunner:
             on_event(Cancelled(phase))
         except InvalidRequest as exc:
             on_event(Failed(message=str(exc), details=""))
+        except NotEnoughMemory as exc:
+            on_event(Failed(message=str(exc), details="", remedies=exc.remedies))
+        except torch.OutOfMemoryError as exc:
+            devices.release_memory(self.model.report.device)
+            on_event(Failed(message=readable_error(exc, request), details=traceback.format_exc(),
+                            remedies=self._remedies(request)))
         except Exception as exc:  # noqa: BLE001 - any failure becomes a readable event; the model stays loaded
             on_event(Failed(message=readable_error(exc, request), details=traceback.format_exc()))
         finally:
             self.pipe.maybe_free_model_hooks()
         return None
+
+    # -- memory: plan this request on the placement in effect ----------------------------------------
+    def _check_memory(self, request: GenerationRequest) -> None:
+        """Refuse what cannot fit before it runs out of memory half-way, and decode tile by tile
+        where the whole picture would not fit. On the CPU the operating system pages instead."""
+        model, report = self.model, self.model.report
+        job = memory.Job(request.width, request.height, len(request.reference_images))
+        offload = report.plan.offload
+        if offload == "sequential" and (why := memory.sequential_allowed(report.quant, job)):
+            raise NotEnoughMemory(f"The model is loaded with sequential offload, and {why}: switch to model offload.",
+                                  (Remedy("Use model offload", offload="model"),))
+        plan = model.plan_for(job)
+        if plan.vae_tiling:
+            self.pipe.vae.enable_tiling()
+        else:
+            self.pipe.vae.disable_tiling()
+        if report.device != "cpu" and not plan.fits():
+            raise NotEnoughMemory(f"Not enough memory: {plan.reason}.", self._remedies(request))
+
+    def _remedies(self, request: GenerationRequest) -> tuple[Remedy, ...]:
+        """The next plans down that fit: more offload first (same picture, slower), then smaller sizes."""
+        model, report = self.model, self.model.report
+        refs = len(request.reference_images)
+        remedies = []
+        order = memory.OFFLOAD_MODES
+        for offload in order[order.index(report.plan.offload) + 1:]:
+            if offload == "sequential" and memory.sequential_allowed(report.quant, memory.Job(references=refs)):
+                continue
+            if model.plan_for(memory.Job(request.width, request.height, refs), offload).fits():
+                remedies.append(Remedy(f"Use {memory.OFFLOAD_LABELS[offload]}", offload=offload))
+                break
+        if request.mask is None:  # a masked edit keeps its image's size
+            scale = 0.75
+            while len(remedies) < 2 and min(request.width, request.height) * scale >= report.min_side:
+                width, height = (max(report.min_side, int(side * scale) // 32 * 32) for side in (request.width, request.height))
+                if model.plan_for(memory.Job(width, height, refs)).fits():
+                    remedies.append(Remedy(f"Make it {width}x{height}", width=width, height=height))
+                    break
+                scale -= 0.25
+        return tuple(remedies)
 
     # -- stage 1: the AR model writes visual tokens ------------------------------------------------
     def _generate_prior(self, request, references, generator, on_event) -> PriorTokens:
@@ -133,20 +190,23 @@ class GenerationRunner:
         grids = [("full", token_h, token_w)]
         if not references:  # text-to-image writes the small layout grid first
             grids.insert(0, ("layout", layout_h, layout_w))
-        if self._mosaic is None:
-            self._mosaic = TokenMosaic.for_model(pipe.vision_language_encoder)
-        stream = _TokenStream(grids, self._mosaic, (request.width, request.height), on_event)
+        stream = _TokenStream(grids, self.model.previews.mosaic, (request.width, request.height), on_event)
         ar_model = pipe.vision_language_encoder
         bound_generate = ar_model.generate
+        codebook = ar_model.config.vq_config.num_embeddings
+        grid_tokens = sum(h * w for _, h, w in grids)
 
         def generate_with_progress(*args, **kwargs):
             kwargs["streamer"] = stream
             kwargs["stopping_criteria"] = StoppingCriteriaList([_StopOnCancel(self._cancel)])
+            kwargs["logits_processor"] = LogitsProcessorList([_VisualCodesOnly(codebook, grid_tokens)])
             return bound_generate(*args, **kwargs)
 
         ar_model.generate = generate_with_progress
         try:
             images = pipe._validate_and_normalize_images(references, 1) if references else None
+            if references:
+                _bring_to_device(ar_model)
             token_ids, image_token_ids, image_grids = pipe.generate_prior_tokens(
                 prompt=request.prompt, height=request.height, width=request.width, image=images,
                 device=pipe._execution_device, generator=generator,
@@ -154,14 +214,14 @@ class GenerationRunner:
         finally:
             del ar_model.generate  # the class method shows through again
         self._check_cancel()
+        stream.check_complete(codebook)
         return PriorTokens(token_ids, image_token_ids, image_grids, grid_h=token_h, grid_w=token_w)
 
     # -- stage 2: the DiT turns tokens into latents, the VAE into pixels ---------------------------
     def _diffuse(self, request, references, prior, generator, on_event, edit=None) -> Image.Image:
         pipe = self.pipe
         self._check_cancel()
-        if self._latent_preview is None:
-            self._latent_preview = LatentPreview.fit(pipe.vae)
+        latent_preview = self.model.previews.latent
         device = pipe._execution_device
         # The starting noise is drawn here, exactly as the pipeline would, so the x0 estimate of the
         # first step has a known starting point.
@@ -187,7 +247,7 @@ class GenerationRunner:
                 with throttle.measure():
                     sigmas = pipe_.scheduler.sigmas
                     x0 = estimate_x0(previous["latents"], current, float(sigmas[index]), float(sigmas[index + 1]))
-                    on_event(PreviewImage(self._latent_preview.render(x0, size), Phase.DIFFUSION))
+                    on_event(PreviewImage(latent_preview.render(x0, size), Phase.DIFFUSION))
             previous["latents"] = current
             if last:
                 on_event(PhaseChanged(Phase.DECODE))
@@ -197,8 +257,7 @@ class GenerationRunner:
         output = pipe(
             prompt=request.prompt, image=images, height=request.height, width=request.width,
             num_inference_steps=request.steps, guidance_scale=request.guidance, generator=generator,
-            latents=latents, prior_token_ids=prior.token_ids, prior_token_image_ids=prior.image_token_ids,
-            source_image_grid_thw=prior.image_grid_thw, callback_on_step_end=on_step,
+            latents=latents, callback_on_step_end=on_step, **prior.on(device),
             callback_on_step_end_tensor_inputs=["latents"],
         )
         return output.images[0]
@@ -256,6 +315,32 @@ def readable_error(exc: Exception, request: GenerationRequest) -> str:
     return f"Generation failed: {type(exc).__name__}: {first_line}"
 
 
+def _bring_to_device(module) -> None:
+    """Model offload moves a module when its `forward` runs; an edit calls the AR model's
+    `get_image_features` first, so its offload hook is run by hand (a no-op without offload)."""
+    hook = getattr(module, "_hf_hook", None)
+    if hook is not None:
+        hook.pre_forward(module)
+
+
+class _VisualCodesOnly(LogitsProcessor):
+    """Until every grid position is written, only visual codes may be sampled. The trained model can
+    end a grid early (SD.Next saw 1023 of 1024 tokens); a short grid would reach the DiT misaligned."""
+
+    def __init__(self, codebook: int, grid_tokens: int):
+        self.codebook = codebook
+        self.grid_tokens = grid_tokens
+        self.prompt_length: int | None = None
+
+    def __call__(self, input_ids, scores):
+        if self.prompt_length is None:
+            self.prompt_length = input_ids.shape[1]
+        if input_ids.shape[1] - self.prompt_length < self.grid_tokens:
+            scores = scores.clone()
+            scores[:, self.codebook:] = -float("inf")
+        return scores
+
+
 class _StopOnCancel(StoppingCriteria):
     """Raising (not returning True) is what stops the AR model cleanly: a True here makes the
     pipeline crash later on a short token grid."""
@@ -299,6 +384,16 @@ class _TokenStream(BaseStreamer):
                 return
             position -= h * w
         # past the last grid: the end token
+
+    def check_complete(self, codebook: int) -> None:
+        """Every grid position holds a visual code, or the run stops here with what went wrong."""
+        start = 0
+        for name, h, w in self.grids:
+            grid = self.tokens[start:start + h * w]
+            if len(grid) < h * w or any(code >= codebook for code in grid):
+                written = sum(1 for code in grid if code < codebook)
+                raise RuntimeError(f"the AR model wrote {written} of {h * w} tokens of the {name} grid")
+            start += h * w
 
     def end(self):
         pass

@@ -81,9 +81,34 @@ def test_failures_exit_non_zero_with_one_line_reason(tmp_path, demo_folder, args
     assert not (tmp_path / "o.png").exists()
 
 
-def test_plan_reports_what_was_loaded(demo_folder):
+def test_plan_reports_the_quantization_in_effect_without_loading(demo_folder):
     done = cli("plan", "--model", "demo", "--quant", "nf4", check=True)
     report = json.loads(done.stdout)
-    assert report["quantization"]["vision_language_encoder"] == "nf4"
-    assert report["demo"] is True
+    assert report["quantization"] == {"vision_language_encoder": "nf4", "transformer": "bf16"}
+    assert report["model"] == "glm-image-studio/demo-tiny" and report["device"] == "cpu"
     assert "DiT" in " ".join(report["notices"])
+
+
+def test_what_if_planning_for_glm_image_needs_no_download():
+    """What a user asks before a 35 GB download: the bundled configs answer."""
+    def plan(*args):
+        return json.loads(cli("plan", "--model", "zai-org/GLM-Image", *args, check=True).stdout)
+
+    eight = plan("--quant", "nf4", "--vram", "8")
+    assert eight["offload"] == "model" and eight["peak_gb"] <= 8 and eight["fits"]
+    big = plan("--quant", "bf16", "--vram", "80")
+    assert big["offload"] == "none" and abs(big["peak_gb"] + 0.6 - 37.8 * 2**30 / 1e9) <= 0.1 * 37.8 * 2**30 / 1e9
+    poster = plan("--quant", "nf4", "--vram", "8", "--width", "2048", "--height", "2048")
+    assert poster["fits"] and poster["peak_gb"] <= 8 and poster["vae_tiling"]
+    edit = plan("--quant", "nf4", "--vram", "8", "--references", "1")
+    assert edit["peak_gb"] > eight["peak_gb"]  # the DiT keeps a key/value cache of the reference
+    too_small = plan("--quant", "nf4", "--vram", "6")
+    assert not too_small["fits"] and "does not fit" in too_small["reason"] and "smaller size" in too_small["reason"]
+    cpu_only = plan("--quant", "int8", "--vram", "16", "--device", "cpu")
+    assert cpu_only["quantization"]["transformer"] == "bf16" and cpu_only["notices"]
+
+
+def test_plan_refuses_sequential_offload_for_quantized_weights_in_one_line():
+    done = cli("plan", "--model", "zai-org/GLM-Image", "--quant", "nf4", "--vram", "8", "--offload", "sequential")
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0 and "--offload model" in done.stderr
