@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     boxes.add_argument("--layout-guide", action="store_true",
                        help="send a picture of the text boxes (fonts, colours, positions) as a reference image")
     gen.add_argument("--print-prompt", action="store_true", help="print the prompt to be used (notes on stderr) and exit")
+    add_text_check_options(gen)  # --json, --check-text, --fix-text (glm_core/text_check_cli.py)
 
     info = commands.add_parser("recipe", help="print the recipe stored in a PNG as JSON")
     info.add_argument("png", type=Path)
@@ -159,9 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from glm_core.models_cli import add_models_parser  # models list | download | verify (glm_core/models_cli.py)
     from glm_core.project_cli import add_project_parser  # project info | export (glm_core/project_cli.py)
+    from glm_core.text_check_cli import add_check_text_parser, add_text_check_options  # check-text
 
     add_models_parser(commands)
     add_project_parser(commands)
+    add_check_text_parser(commands)
     return parser
 
 
@@ -214,6 +217,7 @@ class _Job:
 def _build_request(args, for_run: bool = True) -> _Job:
     """The request `generate` runs. With for_run=False (--print-prompt) only the prompt counts:
     no layout guide is drawn and no mask is read, so nothing imports Qt or torch."""
+    from glm_core.glyphs import box_glyph_texts
     from glm_core.metadata import RecipeError, read_recipe, request_from_recipe
     from glm_core.project_document import effective_prompt, panel_settings
     from glm_core.request import GenerationRequest
@@ -268,10 +272,11 @@ def _build_request(args, for_run: bool = True) -> _Job:
 
         job.boxes = _boxes(args.box_parts)
         composed = compose_prompt(request.prompt, job.boxes, *job.canvas)
-        request.prompt, notices = composed.prompt, composed.notices
+        request.prompt, notices, request.glyph_texts = composed.prompt, composed.notices, composed.glyph_texts
     elif project is not None:  # --prompt replaces the scene, and with it a pinned prompt
         pinned = project.pinned_prompt if args.prompt is None else None
         request.prompt, notices = effective_prompt(request.prompt, pinned, job.boxes, job.canvas)
+        request.glyph_texts = box_glyph_texts(job.boxes, job.canvas) if pinned is None else None
     else:
         notices = []
     for notice in notices:
@@ -377,7 +382,8 @@ def _overlay(job: _Job, renderer):
 
 def _generate(args) -> int:
     if args.print_prompt:  # before the runner import below (transformers): show the prompt and stop
-        print(_build_request(args, for_run=False).request.prompt)
+        request = _build_request(args, for_run=False).request
+        print(prompt_json(request) if args.json else request.prompt)
         return 0
     from glm_core.files import refuse_overwrite
     from glm_core.metadata import save_png
