@@ -112,7 +112,7 @@ def check_and_fix(args, job, image, result, run, sink, limits):
         return image, recipe, 0
     checks = check_text(image, job.boxes, job.canvas)
     sink(TextChecked(tuple(checks), round=0))
-    _report(checks, "as generated")
+    _report(checks, "check")
     if args.fix_text and not all(c.ok for c in checks):
         def generate(request):
             fixed = run(request)
