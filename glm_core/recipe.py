@@ -24,8 +24,14 @@ class Recipe:
     glyph_texts: tuple[str, ...] = ()  # what the glyph encoder got as typed; () = the prompt's quotes
     text_check: tuple[dict, ...] = ()  # per checked box: text, read, ok, similarity (glm_core.text_check)
 
+    def __post_init__(self):
+        for f in fields(self):  # lists (JSON has no tuples) kept as tuples, so a recipe stays frozen
+            if isinstance(getattr(self, f.name), list):
+                object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON-shaped: tuples as the lists they come back as."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict) -> Recipe:
@@ -35,7 +41,7 @@ class Recipe:
         for name, value in data.items():
             if name not in known:
                 continue
-            kwargs[name] = tuple(value) if isinstance(value, list) else value  # JSON has no tuples
+            kwargs[name] = value
         recipe = cls(**kwargs)
         recipe._check_types()
         return recipe
