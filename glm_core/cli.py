@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     boxes.add_argument("--layout-guide", action="store_true",
                        help="send a picture of the text boxes (fonts, colours, positions) as a reference image")
     gen.add_argument("--print-prompt", action="store_true", help="print the prompt to be used (notes on stderr) and exit")
+    from glm_core.text_check_cli import add_text_check_options
+
+    add_text_check_options(gen)  # --json, --check-text, --fix-text (glm_core/text_check_cli.py)
 
     info = commands.add_parser("recipe", help="print the recipe stored in a PNG as JSON")
     info.add_argument("png", type=Path)
@@ -167,9 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from glm_core.models_cli import add_models_parser  # models list | download | verify (glm_core/models_cli.py)
     from glm_core.project_cli import add_project_parser  # project info | export (glm_core/project_cli.py)
+    from glm_core.text_check_cli import add_check_text_parser  # check-text IMAGE (glm_core/text_check_cli.py)
 
     add_models_parser(commands)
     add_project_parser(commands)
+    add_check_text_parser(commands)
     return parser
 
 
@@ -187,8 +192,10 @@ def main(argv: list[str] | None = None, text_renderer: TextRenderer | None = Non
     from glm_core.models_cli import run_models
     from glm_core.project_cli import run_project
 
+    from glm_core.text_check_cli import run_check_text
+
     handlers = {"generate": _generate, "recipe": _print_recipe, "plan": _plan, "models": run_models,
-                "project": run_project}
+                "project": run_project, "check-text": run_check_text}
     try:
         return handlers[args.command](args)
     except CliError as exc:
@@ -217,11 +224,13 @@ class _Job:
     boxes: list = field(default_factory=list)  # TextBox: --box, or the project's
     canvas: tuple[int, int] = (1024, 1024)  # the pixels the boxes are placed in
     fit_to: tuple[int, int] | None = None  # --edit whole: take this size, made valid for the model
+    scene: str = ""  # the prompt before the boxes were added to it (a text fix describes its boxes alone)
 
 
 def _build_request(args, for_run: bool = True) -> _Job:
     """The request `generate` runs. With for_run=False (--print-prompt) only the prompt counts:
     no layout guide is drawn and no mask is read, so nothing imports Qt or torch."""
+    from glm_core.glyphs import box_glyph_texts
     from glm_core.metadata import RecipeError, read_recipe, request_from_recipe
     from glm_core.project_document import effective_prompt, panel_settings
     from glm_core.request import GenerationRequest
@@ -274,12 +283,14 @@ def _build_request(args, for_run: bool = True) -> _Job:
     if args.box_parts:  # the boxes carry the exact text; the prompt so far only describes the scene
         from glm_core.prompt_composer import compose_prompt
 
-        job.boxes = _boxes(args.box_parts)
+        job.boxes, job.scene = _boxes(args.box_parts), request.prompt
         composed = compose_prompt(request.prompt, job.boxes, *job.canvas)
-        request.prompt, notices = composed.prompt, composed.notices
+        request.prompt, notices, request.glyph_texts = composed.prompt, composed.notices, composed.glyph_texts
     elif project is not None:  # --prompt replaces the scene, and with it a pinned prompt
         pinned = project.pinned_prompt if args.prompt is None else None
+        job.scene = request.prompt
         request.prompt, notices = effective_prompt(request.prompt, pinned, job.boxes, job.canvas)
+        request.glyph_texts = box_glyph_texts(job.boxes, job.canvas) if pinned is None else None
     else:
         notices = []
     for notice in notices:
@@ -385,11 +396,15 @@ def _overlay(job: _Job, renderer):
 
 def _generate(args) -> int:
     if args.print_prompt:  # before the runner import below (transformers): show the prompt and stop
-        print(_build_request(args, for_run=False).request.prompt)
+        from glm_core.text_check_cli import prompt_json
+
+        request = _build_request(args, for_run=False).request
+        print(prompt_json(request) if args.json else request.prompt)
         return 0
     from glm_core.files import refuse_overwrite
     from glm_core.metadata import save_png
     from glm_core.runner import GenerationRunner
+    from glm_core.text_check_cli import check_and_fix, prepare_text_check
 
     if args.out is None:
         raise CliError("give --out FILE.png (or --print-prompt to only see the prompt)")
@@ -404,6 +419,7 @@ def _generate(args) -> int:
         except InvalidRequest as exc:
             raise CliError(str(exc)) from exc
     overlay = _overlay(job, args.text_renderer) if args.overlay else None
+    prepare_text_check(args, job)
     outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
     if not args.overwrite:
         try:
@@ -424,7 +440,12 @@ def _generate(args) -> int:
         result = _run_interruptibly(runner, request, sink)
         if result is None:
             return sink.exit_code()
-        save_png(finish(result.image), args.out, result.recipe, overwrite=args.overwrite)
+        image, recipe, text_exit = check_and_fix(args, job, finish(result.image), result,  # --check-text
+                                                 lambda r: _run_interruptibly(runner, r, sink), sink,
+                                                 (model.report.min_side, model.report.max_side))
+        if image is None:
+            return sink.exit_code()
+        save_png(image, args.out, recipe, overwrite=args.overwrite)
         print(args.out)
         for index, path in enumerate(outputs[1:], start=1):
             variation = request.variation(seed=(result.recipe.seed + index) % 2**32, prior=result.prior)
@@ -435,7 +456,7 @@ def _generate(args) -> int:
             print(path)
     finally:
         sink.close()
-    return 0
+    return text_exit
 
 
 def run_cancellable(fn):
@@ -586,6 +607,8 @@ def event_to_json(event) -> dict:
             value = value.value
         elif isinstance(value, Recipe):
             value = value.to_dict()
+        elif isinstance(value, tuple):  # TextChecked's BoxChecks
+            value = [item.to_json() for item in value]
         elif hasattr(value, "size") and hasattr(value, "mode"):  # a PIL image
             data["width"], data["height"] = value.size
             continue

@@ -68,4 +68,10 @@ class Cancelled:
     phase: Phase
 
 
-Event = PhaseChanged | TokenProgress | PreviewImage | DiffusionStep | Finished | Failed | Cancelled
+@dataclass(frozen=True)
+class TextChecked:
+    checks: tuple  # glm_core.text_check.BoxCheck, one per visible box with text
+    round: int = 0  # 0: the image as generated; n: after n fix rounds
+
+
+Event = PhaseChanged | TokenProgress | PreviewImage | DiffusionStep | Finished | Failed | Cancelled | TextChecked

@@ -253,4 +253,4 @@ def request_from_recipe(recipe: Recipe) -> GenerationRequest:
     recipe.reference_count > 0 the caller must attach them before running it."""
     return GenerationRequest(prompt=recipe.prompt, width=recipe.width, height=recipe.height,
                              steps=recipe.steps, guidance=float(recipe.guidance),
-                             seed=recipe.seed)
+                             seed=recipe.seed, glyph_texts=list(recipe.glyph_texts) or None)

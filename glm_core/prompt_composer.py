@@ -4,7 +4,7 @@ GLM-Image renders as text whatever `GlmImagePipeline.get_glyph_texts` finds in t
 '…', “…”, "…" or 「…」 — four regexes run one after another over the whole prompt, so their matches
 come grouped by quote kind, not in prompt order. The composer therefore keeps this invariant:
 
-    get_glyph_texts(prompt) == glyph_texts == the visible, non-empty boxes' texts in reading order
+    get_glyph_texts(prompt) == prompt_texts == the visible, non-empty boxes' texts in reading order
 
 and it holds because:
   * every box is wrapped in the same quote pair: “…”, or 「…」 when that needs fewer lookalike
@@ -17,7 +17,8 @@ and it holds because:
     becomes ’ or ″ (a pair of them anywhere would match);
   * the scene, font names and our own words carry no quote marks at all: the scene's are softened
     to ‘ ’ and 『 』, which no regex reads.
-Every substitution is reported in `notices` and is part of `glyph_texts`.
+Every substitution is reported in `notices` and is part of `prompt_texts`. The glyph encoder
+gets `glyph_texts`, the texts exactly as typed (glm_core/glyphs.py), when the request carries them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from glm_core.glyphs import extract_glyph_texts
 from glm_core.textbox import ROLES, TextBox
 
 # The marks GlmImagePipeline.get_glyph_texts reads, and lookalikes that none of its regexes reads.
@@ -54,7 +56,8 @@ _COLOURS = {
 @dataclass(frozen=True)
 class ComposedPrompt:
     prompt: str
-    glyph_texts: list[str]  # what the pipeline will extract, in reading order
+    glyph_texts: list[str]  # the boxes' texts exactly as typed, in reading order
+    prompt_texts: list[str]  # what the pipeline's regexes extract from `prompt`: lookalikes included
     notices: list[str]  # what the designer should know: skipped boxes, substituted marks
 
 
@@ -88,8 +91,8 @@ def compose_prompt(scene: str, boxes: Sequence[TextBox], width: int, height: int
     for (number, box), text in zip(kept, texts, strict=True):
         swaps = sorted({f"{a} → {b}" for a, b in zip(box.text, text, strict=True) if a != b})
         if swaps:
-            notices.append(f"Box {number}: quote marks became lookalikes ({', '.join(swaps)}) "
-                           "so the model reads exactly one text per box.")
+            notices.append(f"Box {number}: quote marks are lookalikes in the prompt ({', '.join(swaps)}) "
+                           "so the model reads one text per box; the text is rendered as typed.")
 
     parts = [_describe(box, f"{open_mark}{text}{close_mark}", width, height)
              for (_, box), text in zip(kept, texts, strict=True)]
@@ -98,7 +101,8 @@ def compose_prompt(scene: str, boxes: Sequence[TextBox], width: int, height: int
         prompt += "."
     if parts:
         prompt = f"{prompt} Text: {'; '.join(parts)}.".lstrip()
-    return ComposedPrompt(prompt=prompt, glyph_texts=texts, notices=notices)
+    return ComposedPrompt(prompt=prompt, glyph_texts=[box.text for _, box in kept], prompt_texts=texts,
+                          notices=notices)
 
 
 def _reading_order(boxes: list[tuple[int, TextBox]]) -> list[tuple[int, TextBox]]:
@@ -153,8 +157,7 @@ def _substitute(texts: list[str], wrap: tuple[str, str], other: tuple[str, str])
 
 def _soften(text: str) -> tuple[str, list[str]]:
     """Remove every quote mark the pipeline reads; return the text and what it would have rendered."""
-    quoted = [m for pattern in (r"'([^']*)'", r"\u201c([^\u201c\u201d]*)\u201d", r'"([^"]*)"', r"「([^「」]*)」")
-              for m in re.findall(pattern, text)]
+    quoted = extract_glyph_texts(text)
     out = []
     for i, ch in enumerate(text):
         if ch in "'\"\u201c\u201d":

@@ -21,9 +21,17 @@ class Recipe:
     model_revision: str = ""
     quantization: str = "bf16"  # what was in effect, e.g. "ar=nf4,dit=bf16"
     app_version: str = __version__
+    glyph_texts: tuple[str, ...] = ()  # what the glyph encoder got as typed; () = the prompt's quotes
+    text_check: tuple[dict, ...] = ()  # per checked box: text, read, ok, similarity (glm_core.text_check)
+
+    def __post_init__(self):
+        for f in fields(self):  # lists (JSON has no tuples) kept as tuples, so a recipe stays frozen
+            if isinstance(getattr(self, f.name), list):
+                object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON-shaped: tuples as the lists they come back as."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict) -> Recipe:
@@ -41,6 +49,20 @@ class Recipe:
     def _check_types(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            expected = {"str": str, "int": int, "float": (int, float)}[f.type]
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if not _TYPE_CHECKS[f.type](value):
                 raise ValueError(f"recipe field '{f.name}' should be {f.type}, got {type(value).__name__}")
+
+
+def _is_box_check(value) -> bool:
+    return (isinstance(value, dict) and value.keys() == {"text", "read", "ok", "similarity"}
+            and isinstance(value["text"], str) and isinstance(value["read"], str) and isinstance(value["ok"], bool)
+            and isinstance(value["similarity"], (int, float)) and 0 <= value["similarity"] <= 1)
+
+
+_TYPE_CHECKS = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "tuple[str, ...]": lambda v: isinstance(v, tuple) and all(isinstance(t, str) for t in v),
+    "tuple[dict, ...]": lambda v: isinstance(v, tuple) and all(map(_is_box_check, v)),
+}

@@ -28,6 +28,9 @@ class GenerationRequest:
     mask: Image.Image | None = None
     # The soft blend band of a masked edit in pixels; None = glm_core.masking.DEFAULT_FEATHER.
     mask_feather: int | None = None
+    # The texts the glyph encoder renders, exactly as typed (the boxes'); None = what the pipeline
+    # reads from the prompt's quotes. See glm_core.glyphs.
+    glyph_texts: list[str] | None = None
 
     @property
     def mode(self) -> str:

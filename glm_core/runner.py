@@ -41,6 +41,7 @@ from glm_core.events import (
 )
 from glm_core import device as devices
 from glm_core import memory
+from glm_core.glyphs import verbatim_glyphs
 from glm_core.loader import LoadedModel
 from glm_core.masking import plan_edit
 from glm_core.preview import PreviewThrottle, TokenMosaic
@@ -114,14 +115,15 @@ class GenerationRunner:
                 prior = self._generate_prior(request, references, generator, on_event)
             phase = Phase.DIFFUSION
             on_event(PhaseChanged(Phase.DIFFUSION))
-            image = self._diffuse(request, references, prior, generator, on_event, edit)
+            with verbatim_glyphs(self.pipe, request.prompt, request.glyph_texts):  # the DiT's glyph encoder
+                image = self._diffuse(request, references, prior, generator, on_event, edit)
             if edit is not None:
                 image = edit.finish(image)
             recipe = Recipe(
                 prompt=request.prompt, seed=seed, steps=request.steps, guidance=request.guidance,
                 width=image.width, height=image.height, mode=asked.mode,
                 reference_count=len(references), model_id=report.model_id, model_revision=report.revision,
-                quantization=report.quant_label,
+                quantization=report.quant_label, glyph_texts=tuple(request.glyph_texts or ()),
             )
             seconds = time.perf_counter() - started
             on_event(Finished(image=image, recipe=recipe, seconds=seconds))

@@ -29,7 +29,7 @@ def box(text="SALE", x=0, y=0, w=200, h=80, **kw) -> TextBox:
 
 def compose(boxes, scene="A poster", size=(1024, 1024)):
     composed = compose_prompt(scene, boxes, *size)
-    assert extracted(composed.prompt) == composed.glyph_texts  # the invariant, every time
+    assert extracted(composed.prompt) == composed.prompt_texts  # the invariant, every time
     return composed
 
 
@@ -144,7 +144,8 @@ def test_the_apostrophe_trap_one_apostrophe_stays_exact():
 
 def test_the_apostrophe_trap_two_apostrophes_become_lookalikes_with_a_notice():
     composed = compose([box("TODAY'S SPECIAL", 0, 0, 900, 100), box("JOE'S DINER", 0, 500, 900, 100)])
-    assert composed.glyph_texts == ["TODAY\u2019S SPECIAL", "JOE\u2019S DINER"]
+    assert composed.prompt_texts == ["TODAY\u2019S SPECIAL", "JOE\u2019S DINER"]
+    assert composed.glyph_texts == ["TODAY'S SPECIAL", "JOE'S DINER"]  # the glyph encoder gets them as typed
     assert len(composed.notices) == 2 and all("' → \u2019" in n for n in composed.notices)
     # Left alone, the pipeline would have read a text that is on no box.
     naive = "Text: “TODAY'S SPECIAL”; “JOE'S DINER”."
@@ -158,7 +159,8 @@ def test_the_apostrophe_trap_two_apostrophes_become_lookalikes_with_a_notice():
 ])
 def test_quote_marks_inside_a_box_never_break_the_invariant(text):
     composed = compose([box(text, 100, 100, 800, 100), box("SECOND", 100, 600, 800, 100)])
-    [got, second] = composed.glyph_texts
+    [got, second] = composed.prompt_texts
+    assert composed.glyph_texts == [text, "SECOND"]
     assert second == "SECOND" and len(got) == len(text)
     swaps = {(a, b) for a, b in zip(text, got) if a != b}
     assert swaps <= set(LOOKALIKES.items())
@@ -167,8 +169,8 @@ def test_quote_marks_inside_a_box_never_break_the_invariant(text):
 
 def test_marks_that_pair_across_boxes_are_caught():
     # Each box alone is harmless; together they would open in one and close in the other.
-    assert compose([box("OPEN “", 0, 0, 300, 80), box("CLOSE ”", 0, 500, 300, 80)]).glyph_texts == ["OPEN 〝", "CLOSE 〞"]
-    assert compose([box("「 OPEN", 0, 0, 300, 80), box("SHUT 」", 0, 500, 300, 80)]).glyph_texts == ["｢ OPEN", "SHUT ｣"]
+    assert compose([box("OPEN “", 0, 0, 300, 80), box("CLOSE ”", 0, 500, 300, 80)]).prompt_texts == ["OPEN 〝", "CLOSE 〞"]
+    assert compose([box("「 OPEN", 0, 0, 300, 80), box("SHUT 」", 0, 500, 300, 80)]).prompt_texts == ["｢ OPEN", "SHUT ｣"]
     assert compose([box("IT'S", 0, 0, 300, 80), box('12" VINYL', 0, 500, 300, 80)]).glyph_texts == ["IT'S", '12" VINYL']
 
 
@@ -247,11 +249,12 @@ def lookalike_form(text: str) -> str:
 @given(boxes=boxes_strategy, scene=texts, width=st.integers(32, 2048), height=st.integers(32, 2048))
 def test_the_pipeline_extracts_exactly_the_boxes_texts(boxes, scene, width, height):
     composed = compose_prompt(scene, boxes, width, height)
-    assert extracted(composed.prompt) == composed.glyph_texts
+    assert extracted(composed.prompt) == composed.prompt_texts
     shown = [b.text for b in boxes if b.visible and b.text.strip()]
-    assert Counter(map(lookalike_form, composed.glyph_texts)) == Counter(map(lookalike_form, shown))
-    assert sorted(map(len, composed.glyph_texts)) == sorted(map(len, shown))
-    changed = Counter(composed.glyph_texts) != Counter(shown)
+    assert Counter(composed.glyph_texts) == Counter(shown)  # verbatim, whatever the marks
+    assert Counter(map(lookalike_form, composed.prompt_texts)) == Counter(map(lookalike_form, shown))
+    assert sorted(map(len, composed.prompt_texts)) == sorted(map(len, shown))
+    changed = Counter(composed.prompt_texts) != Counter(shown)
     assert changed == any(re.match(r"Box \d+: quote marks", n) for n in composed.notices)
 
 
@@ -261,5 +264,5 @@ def test_rows_are_read_top_to_bottom_whatever_order_they_were_made_in(rows, seed
     boxes = [box(t, 10 + (i * 37) % 500, 10 + 100 * i, 300, 90) for i, t in enumerate(rows)]
     random.Random(seed).shuffle(boxes)
     composed = compose_prompt("", boxes, 1024, 1024)
-    assert extracted(composed.prompt) == composed.glyph_texts
-    assert list(map(lookalike_form, composed.glyph_texts)) == list(map(lookalike_form, rows))
+    assert extracted(composed.prompt) == composed.prompt_texts
+    assert composed.glyph_texts == rows
