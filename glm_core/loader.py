@@ -23,6 +23,7 @@ from glm_core.demo_model import DEMO_MARKER, DEMO_MODEL_ID, DEMO_SIZE_LIMITS, en
 from glm_core.memory import QUANTIZABLE
 from glm_core.paths import user_cache_dir, user_data_dir
 from glm_core.preview import Previews
+from glm_core.unpack_quantized import load_unpacked
 
 REAL_SIZE_LIMITS = (512, 2048)
 COMPONENTS = ("tokenizer", "processor", "text_encoder", "vision_language_encoder", "vae", "transformer", "scheduler")
@@ -180,9 +181,14 @@ def choose_quant(requested: str, device: str, saved: dict[str, str | None]) -> t
     quant, notices = {}, []
     for component in QUANTIZABLE:
         if saved.get(component):
-            quant[component] = saved[component]
-            if requested not in ("bf16", saved[component]):
-                notices.append(f"{component} was saved quantized as {saved[component]}; it loads as saved, not as {requested}.")
+            mode = saved[component]
+            if component == "transformer" and not _dit_quantizable(mode, device_type):
+                notices.append(f"The DiT was saved as {mode}, which diffusers loads only on a GPU: "
+                               "it is unpacked and runs unquantized here.")
+                mode = "bf16"
+            elif requested not in ("bf16", mode):
+                notices.append(f"{component} was saved quantized as {mode}; it loads as saved, not as {requested}.")
+            quant[component] = mode
             continue
         mode = requested
         if mode == "int8" and device_type == "mps":
@@ -190,14 +196,17 @@ def choose_quant(requested: str, device: str, saved: dict[str, str | None]) -> t
             # loader accepts only CUDA/XPU.
             notices.append(f"8-bit weights need an NVIDIA GPU: the {_NAMES[component]} loads as nf4 on this Mac.")
             mode = "nf4"
-        # diffusers' bitsandbytes loader needs a CUDA/XPU GPU for the DiT (4-bit: or an Apple GPU);
-        # the AR model quantizes on any device.
-        dit_ok = device_type in ("cuda", "xpu") or (device_type == "mps" and mode == "nf4")
-        if component == "transformer" and mode != "bf16" and not dit_ok:
+        if component == "transformer" and mode != "bf16" and not _dit_quantizable(mode, device_type):
             notices.append(f"The DiT cannot be quantized to {mode} on {device_type.upper()}: it runs unquantized.")
             mode = "bf16"
         quant[component] = mode
     return quant, notices
+
+
+def _dit_quantizable(mode: str, device_type: str) -> bool:
+    """diffusers' bitsandbytes loader needs a CUDA/XPU GPU for the DiT (4-bit: or an Apple GPU);
+    the AR model quantizes on any device."""
+    return device_type in ("cuda", "xpu") or (device_type == "mps" and mode == "nf4")
 
 
 _NAMES = {"vision_language_encoder": "AR model", "transformer": "DiT"}
@@ -281,7 +290,8 @@ def load_model(
             quantization_config=_new_quant_config(folder, quant, "vision_language_encoder", dtype),
             device_map=quant_device if quant["vision_language_encoder"] != "bf16" else None,
         ),
-        "transformer": lambda: GlmImageTransformer2DModel.from_pretrained(
+        "transformer": lambda: load_unpacked(GlmImageTransformer2DModel, folder / "transformer", dtype)
+        if saved["transformer"] and quant["transformer"] == "bf16" else GlmImageTransformer2DModel.from_pretrained(
             folder / "transformer",
             torch_dtype=dtype,
             use_safetensors=True,

@@ -170,3 +170,38 @@ def test_each_fallback_is_taken_and_said(requested, device, expected):
     quant, notices = choose_quant(requested, device, {})
     assert quant == expected
     assert bool(notices) == (expected != {"vision_language_encoder": requested, "transformer": requested})
+
+
+@pytest.mark.parametrize("mode", ["nf4", "int8"])
+def test_a_copy_saved_with_a_quantized_dit_reloads_on_a_machine_without_gpu(demo_folder, tmp_path, monkeypatch, mode):
+    """A copy saved on a GPU keeps its DiT quantized; diffusers will not load that on the CPU, so the
+    loader unpacks it (the fallback a fresh CPU load takes anyway) and says so."""
+    import shutil
+
+    from diffusers import BitsAndBytesConfig, GlmImageTransformer2DModel
+    from diffusers.quantizers.bitsandbytes import bnb_quantizer
+
+    copy = tmp_path / f"saved-{mode}"
+    shutil.copytree(demo_folder, copy)
+    # Make the file a GPU machine would have written: bitsandbytes quantizes on the CPU here once
+    # diffusers' GPU check is out of the way.
+    quantizer = bnb_quantizer.BnB4BitDiffusersQuantizer if mode == "nf4" else bnb_quantizer.BnB8BitDiffusersQuantizer
+    with monkeypatch.context() as patch:
+        patch.setattr(quantizer, "validate_environment", lambda self, *args, **kwargs: None)
+        config = (BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True)
+                  if mode == "nf4" else BitsAndBytesConfig(load_in_8bit=True))
+        quantized = GlmImageTransformer2DModel.from_pretrained(
+            demo_folder / "transformer", quantization_config=config, torch_dtype=torch.float32, device_map="cpu")
+    shutil.rmtree(copy / "transformer")
+    quantized.save_pretrained(copy / "transformer")
+
+    model = load_model(LoadOptions(source=str(copy), device="cpu"))
+    assert model.report.quant["transformer"] == "bf16"
+    assert any("saved as " + mode in notice and "unpacked" in notice for notice in model.report.notices)
+    original = GlmImageTransformer2DModel.from_pretrained(demo_folder / "transformer", torch_dtype=torch.float32)
+    name = "transformer_blocks.0.attn1.to_q.weight"
+    before, after = original.state_dict()[name], model.pipe.transformer.state_dict()[name]
+    relative_error = ((after - before).norm() / before.norm()).item()
+    assert relative_error < (0.15 if mode == "nf4" else 0.02), relative_error
+    result, events = run(model, job("t2i"))
+    assert isinstance(events[-1], Finished), events[-1]
