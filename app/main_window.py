@@ -10,36 +10,36 @@ from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
                                QUndoView, QVBoxLayout, QWidget)
 
-from app.autosave import AUTOSAVE_INTERVAL_MS, Autosaver
-from app.canvas import CanvasView
-from app.commands import SetBase, SetPrompts
-from app.dialogs.error_dialog import show_error
-from app.dialogs.file_dialogs import FileDialogs
-from app.dialogs.first_run import FirstRunDialog
-from app.dialogs.model_launcher import ModelManagerLauncher
-from app.dialogs.recovery import RecoveryDialog
-from app.document import Document
-from app.document_model import DocumentModel
-from app.file_commands import FileCommands
-from app.history import HistoryItem, HistoryModel
+from app.document.autosaver import AUTOSAVE_INTERVAL_MS, Autosaver
+from app.canvas.view import CanvasView
+from app.document.commands import SetBase, SetPrompts
+from app.ui.error_dialog import show_error
+from app.document.file_dialogs import FileDialogs
+from app.models.first_run import FirstRunDialog
+from app.models.model_launcher import ModelManagerLauncher
+from app.document.recovery_dialog import RecoveryDialog
+from app.document.base_image import Document
+from app.document.model import DocumentModel
+from app.document.file_commands import FileCommands
+from app.generation.history import HistoryItem, HistoryModel
 from app.menus import build_actions, build_menus
-from app.model_source import needs_download
-from app.panels.create_panel import CreatePanel
-from app.panels.history_panel import HistoryPanel
-from app.panels.model_panel import DEMO_WARNING, ModelPanel
-from app.project_io import DocumentState, LoadedProject, from_project, load_state, to_project
-from app.session import Activity, Session
+from app.models.model_source import needs_download
+from app.generation.create_panel import CreatePanel
+from app.generation.history_panel import HistoryPanel
+from app.models.model_panel import DEMO_WARNING, ModelPanel
+from app.document.project_io import DocumentState, LoadedProject, from_project, load_state, to_project
+from app.generation.session import Activity, Session
 from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
-from app.worker import GenerationWorker
+from app.generation.worker import GenerationWorker
 from glm_core import __version__
-from glm_core.autosave import AutosaveEntry, AutosaveStore
-from glm_core.events import Phase
-from glm_core.loader import LoadOptions
+from glm_core.project.autosave import AutosaveEntry, AutosaveStore
+from glm_core.generation.events import Phase
+from glm_core.models.loader import LoadOptions
 from glm_core.paths import APP_NAME, user_log_dir
 from glm_core.project import Project, ProjectError
-from glm_core.request import GenerationRequest
-from glm_core.validation import MAX_SEED, InvalidRequest, validate_request
+from glm_core.generation.request import GenerationRequest
+from glm_core.generation.validation import MAX_SEED, InvalidRequest, validate_request
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +157,8 @@ class MainWindow(QMainWindow):
         self.files.fill_recent_menu(self.menus.recent, self.actions.clear_recent)
         self._update_state()
         self._update_title()
-        from app.mask_integration import install_mask_tools  # masked editing: layer, tools, Mask panel
-        from app.text_integration import install_text_tools  # text boxes, Select/Text tools, their docks
+        from app.mask.feature import install_mask_tools  # masked editing: layer, tools, Mask panel
+        from app.text.feature import install_text_tools  # text boxes, Select/Text tools, their docks
 
         install_mask_tools(self)
         install_text_tools(self)

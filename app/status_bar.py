@@ -7,9 +7,9 @@ import torch
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
-from app.formatting import format_bytes, format_seconds
-from app.model_source import describe_quant, describe_source
-from app.session import Activity, Session
+from app.ui.formatting import format_bytes, format_seconds
+from app.models.model_source import describe_quant, describe_source
+from app.generation.session import Activity, Session
 
 _OFFLOAD_SHORT = {"none": "no offload", "model": "model offload", "sequential": "layer offload"}
 REFRESH_MS = 100  # progress text and bar: 10 Hz is smooth enough and costs nothing

@@ -1,0 +1,233 @@
+"""Text layout in the main window: `install_text_tools(window)` adds the text boxes on the canvas,
+the Select (V) and Text (T) tools, the Text, Layers and Layout docks, the composed prompt in
+every request, the optional layout guide and the "Overlay my text" export.
+
+It reads the window's DocumentModel (`window.doc`), or the mask tools' one, or keeps its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QToolBar, QWidget
+
+from app.canvas.view import CanvasTool
+from app.document.model import DocumentModel
+from app.ui.images import qimage_to_pil
+from app.text.layers_panel import LayersPanel
+from app.text.prompt_preview import PromptPreview, has_text
+from app.text.text_panel import TextPanel
+from app.ui.resources import icon
+from app.text.items import BoxSelection
+from app.text.layer import TextLayer
+from app.text.tools import SelectTool, TextTool
+from app.text.typography import load_bundled_fonts, overlay_pil, render_layout_guide
+from glm_core.generation.request import GenerationRequest
+
+
+def _find_document(window: QMainWindow) -> DocumentModel | None:
+    doc = getattr(window, "doc", None)
+    if doc is None:  # an older window: share the mask tools' document if they made one
+        doc = getattr(getattr(window, "mask_tools", None), "doc", None)
+    return doc
+
+
+def _dock(window: QMainWindow, title: str, name: str, widget: QWidget, scroll: bool = False) -> QDockWidget:
+    dock = QDockWidget(title, window)
+    dock.setObjectName(name)  # saveState/restoreState find docks by name
+    if scroll:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setWidget(widget)
+        widget = area
+    dock.setWidget(widget)
+    return dock
+
+
+class TextTools(QObject):
+    def __init__(self, window: QMainWindow):
+        super().__init__(window)
+        self.window = window
+        self.font_family = load_bundled_fonts()
+        doc = _find_document(window)
+        self.owns_document = doc is None
+        self.doc = doc if doc is not None else DocumentModel(*window.canvas.document_size, parent=self)
+        self.selection = BoxSelection(self)
+        self._had_selection = False
+        self.layer = TextLayer(window.canvas, self.doc, self.selection, self)
+        self.select_tool = SelectTool(self.layer)
+        self.text_tool = TextTool(self.layer)  # new boxes: font_family "" = the bundled font
+        self.text_panel = TextPanel(self.doc, self.selection)
+        self.layers_panel = LayersPanel(self.doc, self.selection)
+        self.preview = PromptPreview(self.doc, window.create_panel.prompt.edit.toPlainText)
+        self._build_actions()
+        self._add_docks()
+        self._connect()
+        self.select_action.setChecked(True)
+
+    # -- building --
+
+    def _build_actions(self) -> None:
+        w = self.window
+        self.tool_group = QActionGroup(w)
+        self.tool_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        self.select_action = self._tool_action("Select", "tool-select", "V",
+                                               "Select, move, resize and rotate text boxes; double-click to edit")
+        self.text_action = self._tool_action("Text", "tool-text", "T", "Drag on the canvas to add a text box")
+        self.toolbar = QToolBar("Tools", w)
+        self.toolbar.setObjectName("toolsToolBar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar.addActions([self.select_action, self.text_action])
+        w.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+
+    def _tool_action(self, text: str, icon_name: str, key: str, tip: str) -> QAction:
+        action = QAction(icon(icon_name), text, self.window)
+        action.setObjectName(f"textTool_{text.lower()}")
+        action.setShortcut(QKeySequence(key))
+        action.setToolTip(f"{tip} ({key})")
+        action.setStatusTip(tip)
+        action.setCheckable(True)
+        self.tool_group.addAction(action)
+        self.window.addAction(action)  # the shortcut works with the toolbar hidden
+        return action
+
+    def _add_docks(self) -> None:
+        w = self.window
+        self.text_dock = _dock(w, "Text", "textDock", self.text_panel, scroll=True)
+        self.layers_dock = _dock(w, "Layers", "layersDock", self.layers_panel)
+        self.layout_dock = _dock(w, "Layout", "layoutDock", self.preview)
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        # A strip under the canvas only (not under the side columns), so the Create panel keeps
+        # its height and the composed prompt stays in view while boxes move.
+        w.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        w.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        restored = []
+        for dock, area in ((self.text_dock, right), (self.layout_dock, bottom), (self.layers_dock, bottom)):
+            # Added after the window restored its layout: the saved place if there is one (asked
+            # before addDockWidget, which would make Qt report any dock as restored).
+            restored.append(w.restoreDockWidget(dock))
+            if not restored[-1]:
+                w.addDockWidget(area, dock, Qt.Orientation.Vertical)
+        if not any(restored):
+            # Text is a tab beside History/Model (their panels are too tall to share the right
+            # column) that comes to the front when boxes are worked on; under the canvas, the
+            # prompt strip and Layers side by side.
+            w.splitDockWidget(self.layout_dock, self.layers_dock, Qt.Orientation.Horizontal)
+            history = getattr(w, "history_dock", None)
+            if history is not None:
+                w.tabifyDockWidget(history, self.text_dock)
+                history.raise_()
+            QTimer.singleShot(0, self._default_sizes)  # sizes only stick once the window is laid out
+        view_menu = next((a.menu() for a in w.menuBar().actions()
+                          if a.menu() and a.text().replace("&", "") == "View"), None)
+        if view_menu is not None:
+            view_menu.addSeparator()
+            for dock in (self.text_dock, self.layers_dock, self.layout_dock):
+                view_menu.addAction(dock.toggleViewAction())
+            view_menu.addAction(self.toolbar.toggleViewAction())
+
+    def _default_sizes(self) -> None:
+        self.window.resizeDocks([self.layout_dock], [210], Qt.Orientation.Vertical)
+        self.window.resizeDocks([self.layout_dock, self.layers_dock], [520, 300], Qt.Orientation.Horizontal)
+
+    def _connect(self) -> None:
+        w = self.window
+        self.select_action.toggled.connect(lambda on: self._tool_toggled(self.select_tool, on))
+        self.text_action.toggled.connect(lambda on: self._tool_toggled(self.text_tool, on))
+        self.text_tool.created.box.connect(lambda _id: self.select_action.setChecked(True))
+        self.selection.changed.connect(self._selected)
+        w.create_panel.prompt.edit.textChanged.connect(self.preview.refresh)
+        w.create_panel.request_hooks.append(self.adjust_request)
+        self.preview.overlay.toggled.connect(self._overlay_toggled)
+        exporter = getattr(getattr(w, "files", None), "exporter", None)
+        self.exporter = exporter
+        for tool in (self.select_tool, self.text_tool):  # another tool (a mask tool) took the canvas
+            tool.left = lambda: QTimer.singleShot(0, self._sync_actions)
+        self._following_mask = False
+
+    def _follow_mask_tools(self) -> None:
+        """Leaving a mask tool with none chosen gives the canvas back to Select. Hooked up the
+        first time a mask tool takes the canvas: the mask tools may be installed after us."""
+        mask = getattr(self.window, "mask_tools", None)
+        if mask is not None and not self._following_mask:
+            self._following_mask = True
+            for action in mask.actions.tools.values():
+                action.toggled.connect(lambda on: on or QTimer.singleShot(0, self._select_if_idle))
+
+    # -- tools --
+
+    def _tool_toggled(self, tool: CanvasTool, on: bool) -> None:
+        canvas = self.window.canvas
+        if on:
+            canvas.set_tool(tool)
+            if tool is self.text_tool:
+                self.text_dock.raise_()
+            canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif canvas.tool is tool:
+            self.layer.commit_edit()
+            canvas.set_tool(None)
+
+    def _sync_actions(self) -> None:
+        """Another tool (a mask tool) took the canvas: ours must not stay checked."""
+        tool = self.window.canvas.tool
+        if tool not in (self.select_tool, self.text_tool):
+            self._follow_mask_tools()
+        for action, mine in ((self.select_action, self.select_tool), (self.text_action, self.text_tool)):
+            if action.isChecked() and tool is not mine:
+                action.setChecked(False)
+
+    def _select_if_idle(self) -> None:
+        if type(self.window.canvas.tool) is CanvasTool:
+            self.select_action.setChecked(True)
+
+    def _selected(self, box_id: str) -> None:
+        if box_id and self.window.canvas.tool not in (self.select_tool, self.text_tool):
+            self.select_action.setChecked(True)  # picking a layer means working on boxes
+        if box_id and not self._had_selection:
+            self.text_dock.raise_()  # the box's properties, in front of History
+        self._had_selection = bool(box_id)
+
+    # -- options --
+
+    def _overlay_toggled(self, on: bool) -> None:
+        self.layer.set_ghost(not on)
+        if self.exporter is not None:
+            self.exporter.overlay = self.overlay_image if on else None
+
+    def values(self) -> dict:
+        """The document's text switches, saved with the project."""
+        return {"overlay_text": self.preview.overlay.isChecked(), "layout_guide": self.preview.guide.isChecked()}
+
+    def restore(self, values: dict) -> None:
+        """A project's switches; a new document starts with both off."""
+        self.preview.overlay.setChecked(values.get("overlay_text", False))
+        self.preview.guide.setChecked(values.get("layout_guide", False))
+
+    def overlay_image(self, image):
+        """The PIL image with the document's visible boxes drawn over it (export and copy)."""
+        return overlay_pil(image, self.doc.boxes, self.doc.size)
+
+    def adjust_request(self, request: GenerationRequest) -> GenerationRequest:
+        """Prompt: pinned, else composed (when boxes have text), else raw; plus the layout guide."""
+        request = replace(request, prompt=self.preview.effective_prompt(request.prompt))
+        if self.preview.guide.isChecked() and has_text(self.doc):
+            guide = render_layout_guide(self.doc.boxes, self.doc.size, (request.width, request.height))
+            references = [qimage_to_pil(guide).convert("RGB"), *request.reference_images]
+            request = replace(request, reference_images=references)
+        return request
+
+    def set_document(self, doc: DocumentModel) -> None:
+        """Follow a window that replaces its DocumentModel."""
+        self.doc = doc
+        for part in (self.layer, self.text_panel, self.layers_panel, self.preview):
+            part.set_document(doc)
+
+
+def install_text_tools(window: QMainWindow) -> TextTools:
+    """Add text layout to `window`; the returned object is also `window.text_tools`."""
+    window.text_tools = TextTools(window)
+    return window.text_tools

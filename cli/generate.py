@@ -1,0 +1,549 @@
+"""`python main.py <command>`: everything the window does, for batches, scripts and tests.
+
+Exit codes: 0 done, 1 failed (one line on stderr says why), 130 cancelled (Ctrl+C).
+
+Text drawn as real text (`--overlay`, `--layout-guide`, `project export --overlay`) is Qt's job,
+and glm_core never imports Qt: the caller hands `main` a `TextRenderer` (main.py passes
+app/cli_text.QtTextRenderer, the window's own routine in app/text/typography.py). Without one, those
+options fail with one line. Nothing on the `--print-prompt` path imports Qt or torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from glm_core import OFFICIAL_REPO_ID, __version__
+
+if TYPE_CHECKING:
+    from glm_core.generation.request import GenerationRequest
+
+EXIT_FAILED = 1
+EXIT_CANCELLED = 130
+
+
+class CliError(Exception):
+    """A failure the user can fix; its message is printed as the one-line reason."""
+
+
+class TextRenderer(Protocol):
+    """Draws text boxes (glm_core.project.textbox.TextBox, placed in the pixels of a `size` canvas) as
+    real text, the way the window does; supplied by the app side (app/text/cli_renderer.py)."""
+
+    def prepare(self) -> None:
+        """Get ready to draw (fonts, a Qt application); called before any model loads."""
+
+    def overlay(self, image, boxes, size: tuple[int, int]):
+        """`image` (PIL) with the visible boxes drawn over it at its full resolution."""
+
+    def layout_guide(self, boxes, size: tuple[int, int], out_size: tuple[int, int] | None = None):
+        """A picture (PIL, `out_size`, default `size`) of the boxes on a blank grey canvas."""
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a size: write WIDTHxHEIGHT, e.g. 1024x1024") from None
+    return width, height
+
+
+class _BoxPart(argparse.Action):
+    """Records --box and its per-box options in command-line order; `_boxes` pairs them up later,
+    so a mistake (--at before any --box, a bad number) is a one-line CliError, not argparse's usage dump."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), (option_string, values)])
+
+
+def _boxes(parts) -> list:
+    from glm_core.project.textbox import ROLES, TextBox
+
+    boxes: list[dict] = []
+    for option, value in parts:
+        if option == "--box":
+            boxes.append({"text": value})
+            continue
+        if not boxes:
+            raise CliError(f"{option} {value} comes before any --box: write --box \"TEXT\" --at X,Y,W,H {option} …")
+        box = boxes[-1]
+        if option == "--at":
+            try:
+                x, y, w, h = (float(part) for part in value.split(","))
+            except ValueError:
+                raise CliError(f"--at {value} is not X,Y,W,H in pixels, e.g. --at 64,40,896,160") from None
+            if not all(map(math.isfinite, (x, y, w, h))) or w <= 0 or h <= 0:
+                raise CliError(f"--at {value}: the width and height must be positive pixel counts")
+            box.update(x=x, y=y, width=w, height=h)
+        elif option == "--color":
+            if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+                raise CliError(f"--color {value} is not a #rrggbb colour, e.g. #ffd700")
+            box["color"] = value.lower()
+        elif option == "--role":
+            if value not in ROLES:
+                raise CliError(f"--role {value} is not one of {', '.join(ROLES)}")
+            box["role"] = value
+        elif option == "--weight":
+            if not value.isdigit() or not 100 <= int(value) <= 900:
+                raise CliError(f"--weight {value} is not a weight from 100 (light) to 900 (black)")
+            box["weight"] = int(value)
+        else:
+            box["font_family"] = value
+    for box in boxes:
+        if "x" not in box:
+            raise CliError(f"--box \"{box['text']}\" needs --at X,Y,W,H (pixels) right after it")
+    return [TextBox(**box) for box in boxes]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="GLM-Image Studio: local poster generation.")
+    parser.add_argument("--version", action="version", version=f"GLM-Image Studio {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("gui", help="open the desktop window (the default with no command)")
+
+    gen = commands.add_parser("generate", help="make an image and save it as a PNG with its recipe")
+    gen.add_argument("--prompt", help="what the image shows; quote exact text with “…”")
+    gen.add_argument("--from-recipe", type=Path, metavar="PNG", help="start from the recipe stored in a PNG")
+    gen.add_argument("--project", type=Path, metavar="FILE",
+                     help="start from a saved .glmstudio project: its prompt (pinned, or the scene with its "
+                          "text boxes), size, steps, guidance and locked seed; options given here win")
+    gen.add_argument("--edit", choices=["masked", "whole"],
+                     help="with --project, edit its image as the prompt says: masked = only its painted mask "
+                          "(plus --feather), whole = the whole image")
+    gen.add_argument("--out", type=Path, help="PNG file to write (required unless --print-prompt)")
+    gen.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    _model_arguments(gen)
+    gen.add_argument("--width", type=int, help="pixels, a multiple of 32 (default 1024)")
+    gen.add_argument("--height", type=int, help="pixels, a multiple of 32 (default 1024)")
+    gen.add_argument("--steps", type=int, help="DiT denoising steps (default 30)")
+    gen.add_argument("--guidance", type=float, help="guidance scale (default 1.5)")
+    gen.add_argument("--seed", type=int, help="random seed (default: a new random one)")
+    gen.add_argument("--image", type=Path, action="append", default=[], help="reference image for an edit (repeatable)")
+    gen.add_argument("--mask", type=Path, metavar="PNG",
+                     help="masked edit of the one --image: white (>= 128) = change, black = keep; "
+                          "the result keeps the image's size")
+    gen.add_argument("--feather", type=int, metavar="PX",
+                     help="masked edits: the soft band outside the mask, 0 to 128 pixels (default 8)")
+    gen.add_argument("--variations", type=int, default=0, metavar="N",
+                     help="also write N DiT-only variations (new seeds, same AR tokens) as OUT-1.png …")
+    gen.add_argument("--events", type=Path, metavar="FILE", help="write one JSON object per event to FILE")
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    boxes = gen.add_argument_group("text boxes", "exact text placed on the poster; --prompt then describes the scene. "
+                                   "--at, --font, --color, --weight and --role apply to the --box before them.")
+    for option, metavar, text in (
+        ("--box", "TEXT", "a text box (repeatable)"), ("--at", "X,Y,W,H", "its place in pixels"),
+        ("--font", "FAMILY", "its font family"), ("--color", "#RRGGBB", "its colour (default white)"),
+        ("--weight", "100-900", "its weight (default 700, bold)"), ("--role", "ROLE", "title, subtitle, body, caption or label"),
+    ):
+        boxes.add_argument(option, action=_BoxPart, dest="box_parts", metavar=metavar, help=text)
+    boxes.add_argument("--overlay", action="store_true",
+                       help="draw the text boxes as real text over the result (and each variation) at full "
+                            "resolution before saving: every word exact, as the window's \"Overlay my text\"")
+    boxes.add_argument("--layout-guide", action="store_true",
+                       help="send a picture of the text boxes (fonts, colours, positions) as a reference image")
+    gen.add_argument("--print-prompt", action="store_true", help="print the prompt to be used (notes on stderr) and exit")
+
+    info = commands.add_parser("recipe", help="print the recipe stored in a PNG as JSON")
+    info.add_argument("png", type=Path)
+
+    plan = commands.add_parser("plan", help="load a model and print what was loaded and the memory plan")
+    _model_arguments(plan)
+
+    from cli.models import add_models_parser  # models list | download | verify (cli/models.py)
+    from cli.project import add_project_parser  # project info | export (cli/project.py)
+
+    add_models_parser(commands)
+    add_project_parser(commands)
+    return parser
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=OFFICIAL_REPO_ID, help=f"demo | a model folder | a hub id (default {OFFICIAL_REPO_ID})")
+    parser.add_argument("--quant", default="bf16", choices=["bf16", "int8", "nf4"], help="weight quantization")
+    parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
+    parser.add_argument("--offload", default="auto", choices=["auto", "none", "model", "sequential"])
+
+
+def main(argv: list[str] | None = None, text_renderer: TextRenderer | None = None) -> int:
+    """Run one command; `text_renderer` draws text for --overlay and --layout-guide (see above)."""
+    args = build_parser().parse_args(argv)
+    args.text_renderer = text_renderer
+    from cli.models import run_models
+    from cli.project import run_project
+
+    handlers = {"generate": _generate, "recipe": _print_recipe, "plan": _plan, "models": run_models,
+                "project": run_project}
+    try:
+        return handlers[args.command](args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _load(args):
+    from glm_core.models.loader import LoadError, LoadOptions, load_model
+
+    options = LoadOptions(source=args.model, quant=args.quant, device=args.device, offload=args.offload)
+    try:
+        model = load_model(options)
+    except (LoadError, RuntimeError) as exc:
+        raise CliError(str(exc)) from exc
+    for notice in model.report.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    return model
+
+
+@dataclass
+class _Job:
+    """What `generate` runs, and what its text options need."""
+
+    request: GenerationRequest
+    boxes: list = field(default_factory=list)  # TextBox: --box, or the project's
+    canvas: tuple[int, int] = (1024, 1024)  # the pixels the boxes are placed in
+    fit_to: tuple[int, int] | None = None  # --edit whole: take this size, made valid for the model
+
+
+def _build_request(args, for_run: bool = True) -> _Job:
+    """The request `generate` runs. With for_run=False (--print-prompt) only the prompt counts:
+    no layout guide is drawn and no mask is read, so nothing imports Qt or torch."""
+    from glm_core.project.metadata import RecipeError, read_recipe, request_from_recipe
+    from glm_core.project.document import effective_prompt, panel_settings
+    from glm_core.generation.request import GenerationRequest
+    from glm_core.generation.validation import ImageLoadError, load_image
+
+    _check_options(args)
+    project = None
+    if args.from_recipe:
+        try:
+            recipe = read_recipe(args.from_recipe)
+        except (OSError, RecipeError) as exc:
+            raise CliError(f"cannot read a recipe from {args.from_recipe}: {exc}") from exc
+        if recipe is None:
+            raise CliError(f"{args.from_recipe} carries no recipe: give --prompt instead.")
+        request = request_from_recipe(recipe)
+    elif args.project:
+        from cli.project import open_project
+
+        project = open_project(args.project)
+        request = GenerationRequest(prompt=project.scene_prompt)
+        settings = panel_settings(project.settings)  # the Create panel's values, as the window restores them
+        request.width, request.height = (settings["width"], settings["height"]) \
+            if "width" in settings and "height" in settings else (project.width, project.height)
+        request.steps = settings.get("steps", request.steps)
+        request.guidance = float(settings.get("guidance", request.guidance))
+        if settings.get("seed_locked") and "seed" in settings:
+            request.seed = settings["seed"]
+    elif args.prompt is not None or args.box_parts:
+        request = GenerationRequest(prompt=args.prompt or "")
+    else:
+        raise CliError("give --prompt \"…\" (or --from-recipe PNG, or --project FILE)")
+    for name in ("prompt", "width", "height", "steps", "guidance", "seed"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(request, name, value)
+    try:
+        request.reference_images = [load_image(path) for path in args.image]
+    except (OSError, ImageLoadError) as exc:
+        raise CliError(str(exc)) from exc
+
+    job = _Job(request, canvas=(request.width, request.height))
+    if project is not None:
+        job.boxes, job.canvas = list(project.boxes), (project.width, project.height)
+        if args.edit:
+            _project_edit(job, project, args)
+    if args.mask is not None:
+        _add_mask(request, args, read=for_run)
+        if project is None:
+            job.canvas = request.reference_images[0].size  # the boxes sit on the image being edited
+    if args.box_parts:  # the boxes carry the exact text; the prompt so far only describes the scene
+        from glm_core.project.prompt_composer import compose_prompt
+
+        job.boxes = _boxes(args.box_parts)
+        composed = compose_prompt(request.prompt, job.boxes, *job.canvas)
+        request.prompt, notices = composed.prompt, composed.notices
+    elif project is not None:  # --prompt replaces the scene, and with it a pinned prompt
+        pinned = project.pinned_prompt if args.prompt is None else None
+        request.prompt, notices = effective_prompt(request.prompt, pinned, job.boxes, job.canvas)
+    else:
+        notices = []
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
+    if args.feather is not None:
+        request.mask_feather = args.feather
+    if for_run and args.layout_guide:
+        _add_layout_guide(job, args.text_renderer)
+    return job
+
+
+def _check_options(args) -> None:
+    """Options that cannot go together, refused before anything is read or loaded."""
+    if args.project and args.from_recipe:
+        raise CliError("give --project or --from-recipe, not both")
+    if args.edit and not args.project:
+        raise CliError("--edit edits a project's image: add --project FILE.glmstudio "
+                       "(for a PNG, use --image, with --mask for a masked edit)")
+    if args.edit and (args.image or args.mask):
+        raise CliError("--edit takes the image (and mask) from the project: drop --image and --mask")
+    masked = args.mask is not None or args.edit == "masked"
+    if masked and (args.width is not None or args.height is not None):
+        raise CliError("--width/--height do not apply to a masked edit: it keeps the image's own size")
+    if args.feather is not None:
+        if not masked:
+            raise CliError("--feather applies to masked edits (--mask, or --project with --edit masked)")
+        if not 0 <= args.feather <= 128:
+            raise CliError(f"--feather {args.feather} is out of range: use 0 to 128 pixels")
+    if args.layout_guide and (args.mask is not None or args.edit):
+        raise CliError("--layout-guide is for new images: an edit sends only the image it changes "
+                       "(as the window does)")
+
+
+def _project_edit(job: _Job, project, args) -> None:
+    from glm_core.project.document import base_image
+
+    image = base_image(project)
+    if image is None:
+        raise CliError(f"{args.project} has no image to edit: generate one first, or drop --edit")
+    request = job.request
+    request.reference_images = [image]
+    if args.edit == "whole":
+        if args.width is None and args.height is None:
+            job.fit_to = image.size  # the window keeps the image's size where the model takes it
+        return
+    if project.mask is None:
+        raise CliError(f"{args.project} has no mask: paint the area to change in the window, "
+                       "or use --edit whole")
+    request.mask = project.mask
+
+
+def _add_mask(request, args, read: bool = True) -> None:
+    if len(args.image) != 1:
+        raise CliError(f"--mask needs exactly one --image, the image to edit (got {len(args.image)})")
+    if not read:
+        return
+    from glm_core.generation.masking import load_mask  # torch, for the edit itself
+    from glm_core.generation.validation import ImageLoadError
+
+    try:
+        request.mask = load_mask(args.mask)
+    except (OSError, ImageLoadError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def require_renderer(renderer, option: str):
+    """The caller's TextRenderer, ready to draw; a one-line CliError when there is none."""
+    if renderer is None:
+        raise CliError(f"{option} draws text with Qt, which this caller does not provide: "
+                       "run it as `python main.py …`")
+    try:
+        prepare = getattr(renderer, "prepare", None)
+        if prepare is not None:
+            prepare()
+    except (RuntimeError, OSError, ImportError) as exc:
+        raise CliError(f"{option}: cannot draw text ({exc})") from exc
+    return renderer
+
+
+def _add_layout_guide(job: _Job, renderer) -> None:
+    """As the window's "Layout guide": the boxes on grey, at the output size, as the first reference."""
+    from glm_core.project.document import has_text
+
+    renderer = require_renderer(renderer, "--layout-guide")
+    if not has_text(job.boxes):
+        print("note: --layout-guide: no text box has text, so no guide is sent", file=sys.stderr)
+        return
+    request = job.request
+    guide = renderer.layout_guide(job.boxes, job.canvas, (request.width, request.height))
+    request.reference_images = [guide.convert("RGB"), *request.reference_images]
+
+
+def _overlay(job: _Job, renderer):
+    """image -> image with the boxes drawn over it (the window's "Overlay my text"), or None."""
+    from glm_core.project.document import has_text
+
+    renderer = require_renderer(renderer, "--overlay")
+    if not has_text(job.boxes):
+        print("note: --overlay: no text box has text, so the image is saved as generated", file=sys.stderr)
+        return None
+    return lambda image: renderer.overlay(image, job.boxes, job.canvas)
+
+
+def _generate(args) -> int:
+    if args.print_prompt:  # before the runner import below (transformers): show the prompt and stop
+        print(_build_request(args, for_run=False).request.prompt)
+        return 0
+    from glm_core.files import refuse_overwrite
+    from glm_core.project.metadata import save_png
+    from glm_core.generation.runner import GenerationRunner
+
+    if args.out is None:
+        raise CliError("give --out FILE.png (or --print-prompt to only see the prompt)")
+    job = _build_request(args)
+    request = job.request
+    if request.mask is not None:  # an empty mask fails now, not after loading the model
+        from glm_core.generation.masking import prepare_mask
+        from glm_core.generation.validation import InvalidRequest
+
+        try:
+            prepare_mask(request.mask, request.reference_images[0].size)
+        except InvalidRequest as exc:
+            raise CliError(str(exc)) from exc
+    overlay = _overlay(job, args.text_renderer) if args.overlay else None
+    outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
+    if not args.overwrite:
+        try:
+            for path in outputs:
+                refuse_overwrite(path)
+        except FileExistsError as exc:
+            raise CliError(str(exc)) from exc
+    model = _load(args)
+    if job.fit_to is not None:
+        from glm_core.generation.validation import nearest_valid_size
+
+        report = model.report
+        request.width, request.height = nearest_valid_size(*job.fit_to, report.min_side, report.max_side)
+    finish = overlay or (lambda image: image)
+    runner = GenerationRunner(model)
+    sink = _EventSink(args.events, quiet=args.quiet)
+    try:
+        result = _run_interruptibly(runner, request, sink)
+        if result is None:
+            return sink.exit_code()
+        save_png(finish(result.image), args.out, result.recipe, overwrite=args.overwrite)
+        print(args.out)
+        for index, path in enumerate(outputs[1:], start=1):
+            variation = request.variation(seed=(result.recipe.seed + index) % 2**32, prior=result.prior)
+            varied = _run_interruptibly(runner, variation, sink)
+            if varied is None:
+                return sink.exit_code()
+            save_png(finish(varied.image), path, varied.recipe, overwrite=args.overwrite)
+            print(path)
+    finally:
+        sink.close()
+    return 0
+
+
+def run_cancellable(fn):
+    """Run fn(cancel) in a thread so Ctrl+C here sets `cancel` and waits for the work to wind
+    down cleanly; fn's result or exception comes back to the caller."""
+    cancel, box = threading.Event(), {}
+
+    def work():
+        try:
+            box["result"] = fn(cancel)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        cancel.set()
+        worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def _run_interruptibly(runner, request, sink):
+    return run_cancellable(lambda cancel: runner.run(request, sink, cancel=cancel))
+
+
+def _print_recipe(args) -> int:
+    from glm_core.project.metadata import RecipeError, read_recipe
+
+    try:
+        recipe = read_recipe(args.png)
+    except (OSError, RecipeError) as exc:
+        raise CliError(f"cannot read {args.png}: {exc}") from exc
+    if recipe is None:
+        raise CliError(f"{args.png} carries no recipe")
+    print(json.dumps(recipe.to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _plan(args) -> int:
+    report = _load(args).report
+    print(json.dumps({
+        "model": report.model_id, "revision": report.revision, "device": report.device, "dtype": report.dtype,
+        "quantization": report.quant, "offload": report.plan.offload, "peak_gb": round(report.plan.peak_bytes / 1e9, 2),
+        "reason": report.plan.reason, "notices": report.notices, "demo": report.is_demo,
+        "size_limits": [report.min_side, report.max_side], "load_seconds": round(report.seconds, 2),
+    }, indent=2))
+    return 0
+
+
+class _EventSink:
+    """Writes events as JSON lines and draws a progress bar on stderr."""
+
+    def __init__(self, events_path: Path | None, quiet: bool):
+        self.file = open(events_path, "w", encoding="utf-8") if events_path else None  # noqa: SIM115
+        self.quiet = quiet
+        self.last = None
+
+    def __call__(self, event) -> None:
+        from glm_core.generation.events import DiffusionStep, Failed, TokenProgress
+
+        self.last = event
+        if self.file:
+            self.file.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
+        if isinstance(event, Failed):
+            self._clear_line()
+            print(f"error: {event.message}", file=sys.stderr)
+        elif not self.quiet and isinstance(event, (TokenProgress, DiffusionStep)):
+            if isinstance(event, TokenProgress):
+                label, done, total = f"tokens ({event.grid})", event.index, event.total
+            else:
+                label, done, total = "denoising", event.step, event.total
+            if done == total or done % max(1, total // 50) == 0:
+                filled = int(30 * done / total)
+                sys.stderr.write(f"\r{label:<16} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+                if done == total:
+                    sys.stderr.write("\n")
+                sys.stderr.flush()
+
+    def _clear_line(self):
+        if not self.quiet:
+            sys.stderr.write("\r" + " " * 70 + "\r")
+
+    def exit_code(self) -> int:
+        from glm_core.generation.events import Cancelled
+
+        if isinstance(self.last, Cancelled):
+            print("cancelled", file=sys.stderr)
+            return EXIT_CANCELLED
+        return EXIT_FAILED
+
+    def close(self):
+        if self.file:
+            self.file.close()
+
+
+def event_to_json(event) -> dict:
+    """Plain JSON for an event; images are described, not embedded."""
+    from dataclasses import fields
+
+    from glm_core.generation.events import Phase
+    from glm_core.generation.recipe import Recipe
+
+    data = {"event": type(event).__name__}
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, Phase):
+            value = value.value
+        elif isinstance(value, Recipe):
+            value = value.to_dict()
+        elif hasattr(value, "size") and hasattr(value, "mode"):  # a PIL image
+            data["width"], data["height"] = value.size
+            continue
+        data[f.name] = value
+    return data
