@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_app(sys.argv[:1] + argv[1:])
     from app.text.cli_renderer import QtTextRenderer  # imports Qt only once text is drawn (--overlay, --layout-guide)
-    from cli.generate import main as cli_main
+    from cli.main import main as cli_main
 
     return cli_main(argv, text_renderer=QtTextRenderer())
 

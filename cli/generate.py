@@ -1,11 +1,7 @@
-"""`python main.py <command>`: everything the window does, for batches, scripts and tests.
+"""`python main.py generate | recipe | plan`: make images (with text boxes, from a recipe or a
+project, masked edits, variations), print a PNG's recipe, load a model and print its memory plan.
 
-Exit codes: 0 done, 1 failed (one line on stderr says why), 130 cancelled (Ctrl+C).
-
-Text drawn as real text (`--overlay`, `--layout-guide`, `project export --overlay`) is Qt's job,
-and glm_core never imports Qt: the caller hands `main` a `TextRenderer` (main.py passes
-app/cli_text.QtTextRenderer, the window's own routine in app/text/typography.py). Without one, those
-options fail with one line. Nothing on the `--print-prompt` path imports Qt or torch.
+Nothing on the `--print-prompt` path imports Qt or torch.
 """
 
 from __future__ import annotations
@@ -15,36 +11,16 @@ import json
 import math
 import re
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from glm_core import OFFICIAL_REPO_ID, __version__
+from cli.common import CliError, require_renderer, run_cancellable
+from cli.progress import EventSink
+from glm_core import OFFICIAL_REPO_ID
 
 if TYPE_CHECKING:
     from glm_core.generation.request import GenerationRequest
-
-EXIT_FAILED = 1
-EXIT_CANCELLED = 130
-
-
-class CliError(Exception):
-    """A failure the user can fix; its message is printed as the one-line reason."""
-
-
-class TextRenderer(Protocol):
-    """Draws text boxes (glm_core.project.textbox.TextBox, placed in the pixels of a `size` canvas) as
-    real text, the way the window does; supplied by the app side (app/text/cli_renderer.py)."""
-
-    def prepare(self) -> None:
-        """Get ready to draw (fonts, a Qt application); called before any model loads."""
-
-    def overlay(self, image, boxes, size: tuple[int, int]):
-        """`image` (PIL) with the visible boxes drawn over it at its full resolution."""
-
-    def layout_guide(self, boxes, size: tuple[int, int], out_size: tuple[int, int] | None = None):
-        """A picture (PIL, `out_size`, default `size`) of the boxes on a blank grey canvas."""
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -102,13 +78,8 @@ def _boxes(parts) -> list:
     return [TextBox(**box) for box in boxes]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="GLM-Image Studio: local poster generation.")
-    parser.add_argument("--version", action="version", version=f"GLM-Image Studio {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    commands.add_parser("gui", help="open the desktop window (the default with no command)")
-
+def add_generate_parsers(commands) -> None:
+    """generate, recipe and plan."""
     gen = commands.add_parser("generate", help="make an image and save it as a PNG with its recipe")
     gen.add_argument("--prompt", help="what the image shows; quote exact text with “…”")
     gen.add_argument("--from-recipe", type=Path, metavar="PNG", help="start from the recipe stored in a PNG")
@@ -157,13 +128,6 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="load a model and print what was loaded and the memory plan")
     _model_arguments(plan)
 
-    from cli.models import add_models_parser  # models list | download | verify (cli/models.py)
-    from cli.project import add_project_parser  # project info | export (cli/project.py)
-
-    add_models_parser(commands)
-    add_project_parser(commands)
-    return parser
-
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=OFFICIAL_REPO_ID, help=f"demo | a model folder | a hub id (default {OFFICIAL_REPO_ID})")
@@ -172,20 +136,8 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offload", default="auto", choices=["auto", "none", "model", "sequential"])
 
 
-def main(argv: list[str] | None = None, text_renderer: TextRenderer | None = None) -> int:
-    """Run one command; `text_renderer` draws text for --overlay and --layout-guide (see above)."""
-    args = build_parser().parse_args(argv)
-    args.text_renderer = text_renderer
-    from cli.models import run_models
-    from cli.project import run_project
-
-    handlers = {"generate": _generate, "recipe": _print_recipe, "plan": _plan, "models": run_models,
-                "project": run_project}
-    try:
-        return handlers[args.command](args)
-    except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+def run_generate_command(args) -> int:
+    return {"generate": _generate, "recipe": _print_recipe, "plan": _plan}[args.command](args)
 
 
 def _load(args):
@@ -337,20 +289,6 @@ def _add_mask(request, args, read: bool = True) -> None:
         raise CliError(str(exc)) from exc
 
 
-def require_renderer(renderer, option: str):
-    """The caller's TextRenderer, ready to draw; a one-line CliError when there is none."""
-    if renderer is None:
-        raise CliError(f"{option} draws text with Qt, which this caller does not provide: "
-                       "run it as `python main.py …`")
-    try:
-        prepare = getattr(renderer, "prepare", None)
-        if prepare is not None:
-            prepare()
-    except (RuntimeError, OSError, ImportError) as exc:
-        raise CliError(f"{option}: cannot draw text ({exc})") from exc
-    return renderer
-
-
 def _add_layout_guide(job: _Job, renderer) -> None:
     """As the window's "Layout guide": the boxes on grey, at the output size, as the first reference."""
     from glm_core.project.document import has_text
@@ -411,7 +349,7 @@ def _generate(args) -> int:
         request.width, request.height = nearest_valid_size(*job.fit_to, report.min_side, report.max_side)
     finish = overlay or (lambda image: image)
     runner = GenerationRunner(model)
-    sink = _EventSink(args.events, quiet=args.quiet)
+    sink = EventSink(args.events, quiet=args.quiet)
     try:
         result = _run_interruptibly(runner, request, sink)
         if result is None:
@@ -428,30 +366,6 @@ def _generate(args) -> int:
     finally:
         sink.close()
     return 0
-
-
-def run_cancellable(fn):
-    """Run fn(cancel) in a thread so Ctrl+C here sets `cancel` and waits for the work to wind
-    down cleanly; fn's result or exception comes back to the caller."""
-    cancel, box = threading.Event(), {}
-
-    def work():
-        try:
-            box["result"] = fn(cancel)
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
-        cancel.set()
-        worker.join()
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
 
 
 def _run_interruptibly(runner, request, sink):
@@ -480,70 +394,3 @@ def _plan(args) -> int:
         "size_limits": [report.min_side, report.max_side], "load_seconds": round(report.seconds, 2),
     }, indent=2))
     return 0
-
-
-class _EventSink:
-    """Writes events as JSON lines and draws a progress bar on stderr."""
-
-    def __init__(self, events_path: Path | None, quiet: bool):
-        self.file = open(events_path, "w", encoding="utf-8") if events_path else None  # noqa: SIM115
-        self.quiet = quiet
-        self.last = None
-
-    def __call__(self, event) -> None:
-        from glm_core.generation.events import DiffusionStep, Failed, TokenProgress
-
-        self.last = event
-        if self.file:
-            self.file.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
-        if isinstance(event, Failed):
-            self._clear_line()
-            print(f"error: {event.message}", file=sys.stderr)
-        elif not self.quiet and isinstance(event, (TokenProgress, DiffusionStep)):
-            if isinstance(event, TokenProgress):
-                label, done, total = f"tokens ({event.grid})", event.index, event.total
-            else:
-                label, done, total = "denoising", event.step, event.total
-            if done == total or done % max(1, total // 50) == 0:
-                filled = int(30 * done / total)
-                sys.stderr.write(f"\r{label:<16} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
-                if done == total:
-                    sys.stderr.write("\n")
-                sys.stderr.flush()
-
-    def _clear_line(self):
-        if not self.quiet:
-            sys.stderr.write("\r" + " " * 70 + "\r")
-
-    def exit_code(self) -> int:
-        from glm_core.generation.events import Cancelled
-
-        if isinstance(self.last, Cancelled):
-            print("cancelled", file=sys.stderr)
-            return EXIT_CANCELLED
-        return EXIT_FAILED
-
-    def close(self):
-        if self.file:
-            self.file.close()
-
-
-def event_to_json(event) -> dict:
-    """Plain JSON for an event; images are described, not embedded."""
-    from dataclasses import fields
-
-    from glm_core.generation.events import Phase
-    from glm_core.generation.recipe import Recipe
-
-    data = {"event": type(event).__name__}
-    for f in fields(event):
-        value = getattr(event, f.name)
-        if isinstance(value, Phase):
-            value = value.value
-        elif isinstance(value, Recipe):
-            value = value.to_dict()
-        elif hasattr(value, "size") and hasattr(value, "mode"):  # a PIL image
-            data["width"], data["height"] = value.size
-            continue
-        data[f.name] = value
-    return data

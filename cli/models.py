@@ -9,10 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cli.generate import run_cancellable
+from cli.common import EXIT_CANCELLED, EXIT_FAILED, run_cancellable
 from glm_core.models.download_progress import fmt_bytes
 
-EXIT_FAILED, EXIT_CANCELLED = 1, 130
 
 
 def add_models_parser(commands) -> None:

@@ -14,7 +14,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from cli.generate import CliError, require_renderer
+from cli.common import CliError, require_renderer
 
 
 def add_project_parser(commands) -> None:

@@ -1,5 +1,5 @@
 """Text drawing for the command line: the window's own routine (app/text/typography.py), offered to
-cli.generate, which never imports Qt, as its `TextRenderer`.
+cli (cli/common.py), which never imports Qt, as its `TextRenderer`.
 
 Nothing here imports Qt until text is drawn, so `python main.py generate --print-prompt` and
 every command without --overlay or --layout-guide start without it. The first use makes a

@@ -79,7 +79,7 @@ def test_substitutions_are_reported_on_stderr():
     (["--box", "X", "--at", "0,0,5,10", "--weight", "bold"], "weight"),
 ])
 def test_bad_box_arguments_fail_with_one_line(args, reason, capsys):
-    from cli.generate import main  # in-process: same code path as below, without a process per case
+    from cli.main import main  # in-process: same code path as below, without a process per case
 
     assert main(["generate", "--print-prompt", *args]) == 1
     lines = capsys.readouterr().err.strip().splitlines()

@@ -2,7 +2,7 @@
 `--layout-guide` (a picture of the boxes as a reference), `generate --project` (a saved project's
 prompt, boxes, settings, image and mask) and `project info | export`.
 
-Most runs are in-process (`cli.generate.main(argv, text_renderer=…)`, the demo model loaded once);
+Most runs are in-process (`cli.main.main(argv, text_renderer=…)`, the demo model loaded once);
 one goes through `python main.py` in a fresh process, which is what a batch script does."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cli.generate import main as cli_main
+from cli.main import main as cli_main
 from glm_core.project.metadata import read_recipe
 from glm_core.project import HistoryEntry, ImageLayer, Project, save_project
 from glm_core.project.prompt_composer import compose_prompt

@@ -315,8 +315,8 @@ def test_bad_edits_fail_before_anything_runs(runner, events, demo_model, monkeyp
 # -- command line ------------------------------------------------------------------------------------
 
 def test_cli_masked_edit_end_to_end(tmp_path, demo_folder):
-    """In process (tests/test_cli.py covers the process itself): arguments, files, run, PNG."""
-    from cli.generate import main
+    """In process (tests/cli/test_cli_generate.py covers the process itself): arguments, files, run, PNG."""
+    from cli.main import main
     from glm_core.project.metadata import read_recipe
 
     source, mask = noise_image(100, 70, 11), rect_mask((100, 70), (10, 10, 40, 40))
@@ -344,7 +344,7 @@ def test_cli_masked_edit_end_to_end(tmp_path, demo_folder):
     ],
 )
 def test_cli_mask_usage_errors(tmp_path, capsys, images, extra, mask_name, reason):
-    from cli.generate import main
+    from cli.main import main
 
     noise_image(64, 64).save(tmp_path / "src.png")
     rect_mask((64, 64), (0, 0, 8, 8)).save(tmp_path / "mask.png")

@@ -225,7 +225,7 @@ def test_the_token_goes_to_the_os_keyring_only(monkeypatch):
 
 
 def test_cli_models_commands(online, capsys):
-    from cli.generate import main
+    from cli.main import main
 
     assert main(["models", "download", REPO, "--quiet"]) == 0
     folder = Path(capsys.readouterr().out.strip())
