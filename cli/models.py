@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from cli.common import EXIT_CANCELLED, EXIT_FAILED, run_cancellable
-from glm_core.models.download_progress import fmt_bytes
+from glm_core.models.download_progress import DownloadCancelled, fmt_bytes
 
 
 
@@ -38,16 +38,18 @@ def add_models_parser(commands) -> None:
 
 
 def run_models(args) -> int:
-    from glm_core.models import catalog as models
+    from glm_core.models.download_errors import DownloadError, TokenRequired
+    from glm_core.models.loader import LoadError
+    from glm_core.models.verify import RepairError
 
     handler = {"list": _list, "download": _download, "verify": _verify, "add": _add, "forget": _forget}
     try:
         return handler[args.models_command](args)
-    except models.DownloadCancelled:
+    except DownloadCancelled:
         sys.stderr.write("\ncancelled: run the same command again to resume\n")
         return EXIT_CANCELLED
-    except (models.DownloadError, models.RepairError, models.LoadError) as exc:
-        hint = " (run again with --ask-token, or set HF_TOKEN)" if isinstance(exc, models.TokenRequired) else ""
+    except (DownloadError, RepairError, LoadError) as exc:
+        hint = " (run again with --ask-token, or set HF_TOKEN)" if isinstance(exc, TokenRequired) else ""
         sys.stderr.write(f"\nerror: {exc}{hint}\n")
         return EXIT_FAILED
 
@@ -102,30 +104,31 @@ class ProgressLine:
 
 
 def _download(args) -> int:
-    from glm_core.models import catalog as models
+    from glm_core.models import catalog
+    from glm_core.models.hub_token import save_token
 
     token = None
     if args.ask_token:
         import getpass
 
         token = getpass.getpass("Hugging Face access token (input hidden): ").strip() or None
-        if token and args.save_token and not models.save_token(token):
+        if token and args.save_token and not save_token(token):
             sys.stderr.write("note: no OS keyring here (pip install keyring): the token is used for this download only\n")
     bar = ProgressLine(args.quiet)
-    folder = run_cancellable(lambda cancel: models.download(args.repo, args.revision, on_progress=bar, cancel=cancel, token=token))
+    folder = run_cancellable(lambda cancel: catalog.download(args.repo, args.revision, on_progress=bar, cancel=cancel, token=token))
     print(folder)
     return 0
 
 
 def _verify(args) -> int:
-    from glm_core.models import catalog as models
+    from glm_core.models.verify import RepairError, repair, verify
 
-    report = run_cancellable(lambda cancel: models.verify(args.target, args.revision, args.checksums, cancel))
+    report = run_cancellable(lambda cancel: verify(args.target, args.revision, args.checksums, cancel))
     if not report.ok and args.repair:
         if report.repo_id is None:
-            raise models.RepairError(f"'{args.target}' is not a hub download: copy or download the model again.")
+            raise RepairError(f"'{args.target}' is not a hub download: copy or download the model again.")
         sys.stderr.write(report.message() + "\nrepairing…\n")
-        report = run_cancellable(lambda cancel: models.repair(report.repo_id, report, ProgressLine(), cancel))
+        report = run_cancellable(lambda cancel: repair(report.repo_id, report, ProgressLine(), cancel))
     for note in report.notes:
         sys.stderr.write(f"note: {note}\n")
     if report.ok:
@@ -136,17 +139,17 @@ def _verify(args) -> int:
 
 
 def _add(args) -> int:
-    from glm_core.models import catalog as models
+    from glm_core.models import catalog
 
-    entry = models.add_local_folder(args.folder, args.name)
+    entry = catalog.add_local_folder(args.folder, args.name)
     print(f"added {entry.id} ({fmt_bytes(entry.total_bytes)})")
     return 0
 
 
 def _forget(args) -> int:
-    from glm_core.models import catalog as models
+    from glm_core.models import catalog
 
-    if not models.forget_model(args.model_id):
+    if not catalog.forget_model(args.model_id):
         sys.stderr.write(f"error: '{args.model_id}' is not in the list (see: models list)\n")
         return EXIT_FAILED
     print(f"forgot {args.model_id}")

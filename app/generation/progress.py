@@ -28,7 +28,7 @@ class LoadStep:
     total: int
 
 
-class ProgressTracker:
+class GenerationProgress:
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self._clock = clock
         self.reset()

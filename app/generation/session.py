@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from app.generation.history import HistoryItem, HistoryModel
-from app.generation.progress import ProgressTracker
+from app.generation.progress import GenerationProgress
 from app.generation.worker import GenerationWorker, RenderedResult
 from glm_core.generation.events import Phase
 from glm_core.models.loader import LoadOptions, LoadReport
@@ -46,7 +46,7 @@ class Session(QObject):
     def __init__(self, history: HistoryModel, worker: GenerationWorker | None = None, parent=None):
         super().__init__(parent)
         self.history = history
-        self.tracker = ProgressTracker()
+        self.tracker = GenerationProgress()
         self.report: LoadReport | None = None
         self.activity = Activity.IDLE
         self._job: int | None = None  # the job whose results we still want

@@ -22,7 +22,10 @@ from app.models.model_texts import describe_progress, outcome_text, summary_text
 from app.models.token_prompt import TokenPrompt
 from app.models.download_worker import DONE, FAILED, ModelTaskRunner, TaskOutcome
 from app.ui.formatting import format_bytes
-from glm_core.models import catalog as models, hub_cache
+from glm_core.models import catalog, hub_cache
+from glm_core.models.download_errors import NotEnoughDiskSpace, TokenRequired
+from glm_core.models.loader import LoadError
+from glm_core.models.verify import VerifyReport, repair, verify
 from glm_core.models.download_progress import DownloadProgress
 from glm_core.models.download import DISK_MARGIN_BYTES
 
@@ -42,10 +45,10 @@ class ModelManagerDialog(QDialog):
         self.resize(1040, 520)
         self._dialogs = dialogs or FileDialogs()
         self.runner = ModelTaskRunner(self)
-        self.entries: list[models.ModelEntry] = []
+        self.entries: list[catalog.ModelEntry] = []
         self.token_prompt: TokenPrompt | None = None
         self._last: dict[str, DownloadProgress] = {}  # newest progress per model, kept after a cancel
-        self._reports: dict[str, models.VerifyReport] = {}
+        self._reports: dict[str, VerifyReport] = {}
         self._failed: set[str] = set()  # models whose last download failed: the button says Retry
         self._cells: dict[str, object] = {}
         self._token: str | None = None  # given in the prompt, for this dialog's downloads only
@@ -120,7 +123,7 @@ class ModelManagerDialog(QDialog):
 
     def refresh(self, select: str | None = None) -> None:
         select = select or (self.selected().id if self.selected() else None)
-        self.entries = models.known_models()
+        self.entries = catalog.known_models()
         self.table.setRowCount(len(self.entries))
         self._cells.clear()
         for row, entry in enumerate(self.entries):
@@ -129,7 +132,7 @@ class ModelManagerDialog(QDialog):
         self.table.selectRow(ids.index(select) if select in ids else 0)
         self._update_buttons()
 
-    def selected(self) -> models.ModelEntry | None:
+    def selected(self) -> catalog.ModelEntry | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         return self.entries[rows[0].row()] if rows and rows[0].row() < len(self.entries) else None
 
@@ -150,7 +153,7 @@ class ModelManagerDialog(QDialog):
             return
         token, repo, revision = self._token, entry.id, entry.revision
         self._failed.discard(repo)
-        self._run("download", repo, lambda progress, cancel: models.download(
+        self._run("download", repo, lambda progress, cancel: catalog.download(
             repo, revision, on_progress=progress, cancel=cancel, token=token))
 
     def verify_selected(self, then_use: bool = False) -> None:
@@ -160,7 +163,7 @@ class ModelManagerDialog(QDialog):
         self._use_after_verify = then_use
         target = entry.id if entry.source == "hub" else str(entry.location)
         revision, checksums = entry.revision, self.checksums.isChecked()
-        self._run("verify", entry.id, lambda _progress, cancel: models.verify(target, revision, checksums, cancel))
+        self._run("verify", entry.id, lambda _progress, cancel: verify(target, revision, checksums, cancel))
 
     def repair_selected(self) -> None:
         entry = self.selected()
@@ -168,7 +171,7 @@ class ModelManagerDialog(QDialog):
         if report is None or report.repo_id is None or self.runner.busy:
             return
         token = self._token
-        self._run("repair", entry.id, lambda progress, cancel: models.repair(
+        self._run("repair", entry.id, lambda progress, cancel: repair(
             report.repo_id, report, on_progress=progress, cancel=cancel, token=token))
 
     def use_selected(self) -> None:
@@ -180,8 +183,8 @@ class ModelManagerDialog(QDialog):
         if not folder:
             return
         try:
-            entry = models.add_local_folder(folder)
-        except models.LoadError as exc:
+            entry = catalog.add_local_folder(folder)
+        except LoadError as exc:
             self._say(f"Not added: {exc}", error=True)
             return
         self.refresh(entry.id)
@@ -191,7 +194,7 @@ class ModelManagerDialog(QDialog):
         entry = self.selected()
         if entry is None or entry.official or (self.runner.task and self.runner.task[1] == entry.id):
             return
-        models.forget_model(entry.id)
+        catalog.forget_model(entry.id)
         self._reports.pop(entry.id, None)
         self.refresh()
         self._say(f"Removed {entry.name} from the list. Its files stay on disk at {entry.location}.")
@@ -227,12 +230,12 @@ class ModelManagerDialog(QDialog):
         elif outcome.status == DONE:
             self._reports[model_id] = outcome.result
         elif outcome.status == FAILED and outcome.kind != "verify" and not isinstance(
-                error, (models.TokenRequired, models.NotEnoughDiskSpace)):
+                error, (TokenRequired, NotEnoughDiskSpace)):
             self._failed.add(model_id)
         use = self._use_after_verify and outcome.kind == "verify" and outcome.status == DONE and outcome.result.ok
         self._use_after_verify = False
         self.refresh(model_id)
-        if isinstance(error, models.TokenRequired):
+        if isinstance(error, TokenRequired):
             self._ask_token(outcome)
         self.taskFinished.emit(outcome)
         if use:

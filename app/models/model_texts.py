@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from app.models.download_worker import CANCELLED, DONE, TaskOutcome
 from app.ui.formatting import format_bytes, format_seconds
-from glm_core.models import catalog as models, hub_cache
+from glm_core.models import catalog, hub_cache
+from glm_core.models.catalog import ModelEntry
+from glm_core.models.download_errors import NotEnoughDiskSpace, TokenRequired
+from glm_core.models.verify import VerifyReport
 from glm_core.models.download_progress import DownloadProgress
 from glm_core.models.download import DISK_MARGIN_BYTES
-from glm_core.models.catalog import ModelEntry
 
 
 def size_text(entry: ModelEntry, last: DownloadProgress | None = None) -> str:
@@ -73,7 +75,7 @@ def describe_progress(p: DownloadProgress) -> str:
     return " · ".join(parts)
 
 
-def problems_text(report: models.VerifyReport) -> str:
+def problems_text(report: VerifyReport) -> str:
     """What is wrong, file by file, and what the buttons can do about it."""
     if report.folder is None:
         return report.problems[0].detail + ": press Download."
@@ -91,7 +93,7 @@ def outcome_text(outcome: TaskOutcome, last: DownloadProgress | None) -> tuple[s
     if outcome.status == DONE and kind == "download":
         return f"✓ Downloaded to {outcome.result}. Use This Model checks it and loads it.", False
     if outcome.status == DONE:
-        report: models.VerifyReport = outcome.result
+        report: VerifyReport = outcome.result
         if not report.ok:
             return problems_text(report), True
         notes = "".join(f"\nNote: {note}" for note in report.notes)
@@ -101,12 +103,12 @@ def outcome_text(outcome: TaskOutcome, last: DownloadProgress | None) -> tuple[s
             return "Verify cancelled.", False
         kept = f" {format_bytes(last.done_bytes)} of {format_bytes(last.total_bytes)} is kept:" if last else ""
         return f"{kind.capitalize()} cancelled.{kept} Resume continues where it stopped.", False
-    if isinstance(error, models.NotEnoughDiskSpace):
+    if isinstance(error, NotEnoughDiskSpace):
         return (f"Not enough disk space: this needs {format_bytes(error.needed_bytes)} (what is left to download "
                 f"plus {format_bytes(DISK_MARGIN_BYTES)} headroom), but only {format_bytes(error.free_bytes)} is "
                 f"free on the disk holding {error.folder.parent}. Free some space, or move the model cache by "
                 "setting HF_HOME, then press Download."), True
-    if isinstance(error, models.TokenRequired):
+    if isinstance(error, TokenRequired):
         return outcome.message, True
     retry = " Press Retry to try again: it resumes where it stopped." if kind != "verify" else ""
     return f"{kind.capitalize()} failed: {outcome.message}{retry}", True

@@ -1,14 +1,14 @@
 """The models this app knows: the official GLM-Image, other hub repos downloaded with it, and
-local folders the user added; plus download, verify and repair, for the model dialog and the CLI.
+local folders the user added, remembered in models.json, for the model dialog and the CLI.
 
 Everything here is plain data and plain calls; long calls take `on_progress` and a
 threading.Event `cancel` and are meant to run in a worker thread. Nothing here touches the
 network except download() and repair(); with HF_HUB_OFFLINE=1 not even those.
 
     entries = known_models()                                   # list[ModelEntry], cheap, offline
-    folder = download(OFFICIAL_REPO_ID, on_progress=cb, cancel=event, token=None)
-    report = verify(folder)  /  verify("zai-org/GLM-Image")    # VerifyReport, offline
-    report = repair(report.repo_id, report, on_progress=cb, cancel=event)
+    folder = download(OFFICIAL_REPO_ID, on_progress=cb, cancel=event, token=None)  # and remember it
+
+Verify and repair are glm_core.models.verify; tokens glm_core.models.hub_token.
 """
 
 from __future__ import annotations
@@ -21,13 +21,10 @@ from pathlib import Path
 from typing import Callable
 
 from glm_core.models import hub_cache
-from glm_core.models.download_progress import DownloadCancelled, DownloadProgress  # noqa: F401 - re-exported
+from glm_core.models.download_progress import DownloadProgress
 from glm_core.files import atomic_write_bytes
 from glm_core.models.loader import OFFICIAL_REPO_ID, LoadError, check_model_folder
-from glm_core.models.hub_token import forget_token, save_token, saved_token, storage_name  # noqa: F401 - re-exported
-from glm_core.models.download_errors import DownloadError, NotEnoughDiskSpace, TokenRequired  # noqa: F401 - re-exported
 from glm_core.models.download import download as _download
-from glm_core.models.verify import FileProblem, RepairError, VerifyReport, repair, verify  # noqa: F401 - re-exported
 from glm_core.paths import user_data_dir
 
 REGISTRY_FILE = "models.json"

@@ -1,5 +1,5 @@
 from app.ui.formatting import format_bytes, format_seconds
-from app.generation.progress import LoadStep, ProgressTracker
+from app.generation.progress import LoadStep, GenerationProgress
 from glm_core.generation.events import DiffusionStep, Phase, PhaseChanged, TokenProgress
 
 
@@ -13,7 +13,7 @@ class FakeClock:
 
 def test_tracker_follows_phases_and_extrapolates_eta():
     clock = FakeClock()
-    tracker = ProgressTracker(clock)
+    tracker = GenerationProgress(clock)
     tracker.start(Phase.PRIOR)
     assert tracker.label() == "Composing layout"
     assert tracker.eta() is None  # nothing counted yet
@@ -43,7 +43,7 @@ def test_tracker_follows_phases_and_extrapolates_eta():
 
 
 def test_tracker_reports_model_loading_components():
-    tracker = ProgressTracker(FakeClock())
+    tracker = GenerationProgress(FakeClock())
     tracker.start(Phase.LOADING)
     tracker.update(LoadStep("vision_language_encoder", 3, 7))
     assert tracker.label() == "Loading model · 3/7 components · vision language encoder"

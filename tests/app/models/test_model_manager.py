@@ -16,9 +16,11 @@ from fake_hub import FakeHub, point_hub_client_at
 
 from app.models.model_manager import ModelManagerDialog
 from app.models.download_worker import CANCELLED, DONE, FAILED
-from glm_core.models import catalog as models, download as model_download
+from glm_core.models import catalog, download as model_download
+from glm_core import OFFICIAL_REPO_ID
+from glm_core.models.download_errors import NotEnoughDiskSpace, TokenRequired
 
-OFFICIAL = models.OFFICIAL_REPO_ID
+OFFICIAL = OFFICIAL_REPO_ID
 TOKEN = "hf_GuiTokenNeverShown456"
 BIG = "transformer/diffusion_pytorch_model.safetensors"
 VAE = "vae/diffusion_pytorch_model.safetensors"
@@ -132,7 +134,7 @@ def test_a_gated_repo_asks_for_a_token_and_can_remember_it(manager, online, qtbo
     monkeypatch.setattr("glm_core.models.hub_token.storage_name", lambda: "keyring (Test)")
     monkeypatch.setattr("glm_core.models.hub_token.save_token", lambda token: stored.append(token) or True)
     outcome = run(qtbot, manager, manager.download_button, FAILED)
-    assert isinstance(outcome.error, models.TokenRequired)
+    assert isinstance(outcome.error, TokenRequired)
     prompt = manager.token_prompt
     assert prompt is not None and prompt.isVisible() and "gated" in manager.message.text()
     assert prompt.remember.isEnabled() and "keyring (Test)" in prompt.remember.text()
@@ -159,7 +161,7 @@ def test_without_a_keyring_the_token_is_not_stored(manager, online, qtbot):
 
 
 def test_a_damaged_file_is_named_by_verify_and_repair_fetches_it(manager, online, qtbot):
-    folder = models.download(OFFICIAL)
+    folder = catalog.download(OFFICIAL)
     manager.refresh()
     blob = (folder / VAE).resolve()
     blob.write_bytes(blob.read_bytes()[: blob.stat().st_size // 2])
@@ -181,7 +183,7 @@ def test_too_little_disk_space_is_refused_up_front(manager, online, qtbot, monke
     manager.refresh()
     assert manager.table.item(0, 6).text() == "1.0 MB" and "not enough" in manager.status.text()
     outcome = run(qtbot, manager, manager.download_button, FAILED)
-    assert isinstance(outcome.error, models.NotEnoughDiskSpace)
+    assert isinstance(outcome.error, NotEnoughDiskSpace)
     text = manager.message.text()
     assert "Not enough disk space" in text and "needs 2.0 GB" in text and "only 1.0 MB is free" in text
     assert gets(online) == []

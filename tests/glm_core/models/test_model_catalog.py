@@ -26,7 +26,12 @@ from pathlib import Path
 import pytest
 from fake_hub import FakeHub, point_hub_client_at
 
-from glm_core.models import catalog as models, download as model_download
+from glm_core.models import catalog, download as model_download
+from glm_core import OFFICIAL_REPO_ID
+from glm_core.models.download_errors import NotEnoughDiskSpace, TokenRequired
+from glm_core.models.download_progress import DownloadCancelled
+from glm_core.models.loader import LoadError
+from glm_core.models.verify import repair, verify
 
 REPO = "test-org/glm-tiny"
 GATED = "test-org/glm-gated"
@@ -63,21 +68,21 @@ def test_full_download_then_offline_load_with_zero_requests(online, monkeypatch)
     from glm_core.models.loader import LoadOptions, load_model
 
     events = []
-    folder = models.download(REPO, on_progress=events.append)
+    folder = catalog.download(REPO, on_progress=events.append)
     total = sum(len(b) for b in expected_files(online).values())
     assert events[-1].phase == "done" and events[-1].done_bytes == events[-1].total_bytes == total
     assert [e.done_bytes for e in events] == sorted(e.done_bytes for e in events)  # never goes back
     for path, data in expected_files(online).items():
         assert (folder / path).read_bytes() == data
         assert len(gets(online, path)) == 1, f"{path} fetched more than once"
-    assert models.verify(folder).ok
+    assert verify(folder).ok
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     online.reset()
-    entry = next(e for e in models.known_models() if e.id == REPO)
+    entry = next(e for e in catalog.known_models() if e.id == REPO)
     assert entry.complete and entry.present_bytes == entry.total_bytes == total and entry.location == folder
-    assert models.download(REPO) == folder
-    assert models.verify(REPO).ok
+    assert catalog.download(REPO) == folder
+    assert verify(REPO).ok
     loaded = load_model(LoadOptions(source=REPO, device="cpu"))
     assert loaded.report.model_id == REPO and loaded.report.revision == folder.name
     assert online.requests() == [], "offline must mean zero requests"
@@ -95,8 +100,8 @@ def test_cancel_mid_file_keeps_the_partial_and_the_next_download_resumes_it(onli
             cancel.set()
 
     started = time.monotonic()
-    with pytest.raises(models.DownloadCancelled):
-        models.download(REPO, on_progress=on_progress, cancel=cancel)
+    with pytest.raises(DownloadCancelled):
+        catalog.download(REPO, on_progress=on_progress, cancel=cancel)
     assert time.monotonic() - started < 2.0
     cache = Path(os.environ["GLM_STUDIO_HOME"]).parent / "hf" / "hub"
     part = next(cache.rglob(hashlib.sha256(expected_files(online)[big]).hexdigest() + ".glm-studio.part"))
@@ -105,12 +110,12 @@ def test_cancel_mid_file_keeps_the_partial_and_the_next_download_resumes_it(onli
     kept = part.stat().st_size
 
     online.reset()  # no more slowness
-    folder = models.download(REPO)
+    folder = catalog.download(REPO)
     (resumed,) = gets(online, big)
     assert resumed["range"] == f"bytes={kept}-" and resumed["sent"] == size - kept
     assert (folder / big).read_bytes() == expected_files(online)[big]
     assert sum(r.get("sent", 0) for r in gets(online)) < sum(map(len, expected_files(online).values()))
-    assert models.verify(folder).ok
+    assert verify(folder).ok
 
 
 def test_a_dropped_connection_and_a_server_error_are_retried(online, monkeypatch):
@@ -120,7 +125,7 @@ def test_a_dropped_connection_and_a_server_error_are_retried(online, monkeypatch
     online.faults.drop_after[vae] = 100_000  # the first GET is cut after 100 kB
     online.faults.fail_once["tree"] = 503  # and the first file listing fails
     events = []
-    folder = models.download(REPO, on_progress=events.append, backoff_s=0.01)
+    folder = catalog.download(REPO, on_progress=events.append, backoff_s=0.01)
     first, second = gets(online, vae)
     assert first["range"] is None and first["sent"] == 100_000
     start = int(second["range"].removeprefix("bytes=").rstrip("-"))
@@ -132,16 +137,16 @@ def test_a_dropped_connection_and_a_server_error_are_retried(online, monkeypatch
 def test_too_little_disk_space_is_refused_before_any_download(online, monkeypatch):
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**12, 10**12 - 10**6, 10**6))
-    with pytest.raises(models.NotEnoughDiskSpace) as refused:
-        models.download(REPO)
+    with pytest.raises(NotEnoughDiskSpace) as refused:
+        catalog.download(REPO)
     assert refused.value.free_bytes == 10**6
     assert "2.8 MB still to download" in str(refused.value) and "1.0 MB free" in str(refused.value)
     assert gets(online) == []
-    assert all(e.free_bytes == 10**6 for e in models.known_models())
+    assert all(e.free_bytes == 10**6 for e in catalog.known_models())
 
 
 def test_verify_names_damaged_files_and_repair_fetches_only_those(online):
-    folder = models.download(REPO)
+    folder = catalog.download(REPO)
     vae, text, sched = ("vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors",
                         "scheduler/scheduler_config.json")
     dit = "transformer/diffusion_pytorch_model.safetensors"
@@ -156,47 +161,47 @@ def test_verify_names_damaged_files_and_repair_fetches_only_those(online):
         fh.seek(-100, 2)
         fh.write(bytes([byte[0] ^ 0xFF]))
 
-    report = models.verify(REPO)
+    report = verify(REPO)
     kinds = {p.path: p.kind for p in report.problems}
     assert kinds == {vae: "truncated", text: "corrupt", sched: "missing"}
     assert all(path in report.message() for path in kinds) and "--repair" in report.message()
-    deep = models.verify(folder, checksums=True)
+    deep = verify(folder, checksums=True)
     assert {p.path: p.kind for p in deep.problems}[dit] == "checksum"
 
     online.reset()
-    fixed = models.repair(REPO, deep)
-    assert fixed.ok and models.verify(folder, checksums=True).ok
+    fixed = repair(REPO, deep)
+    assert fixed.ok and verify(folder, checksums=True).ok
     # The missing name's content was still in the cache: it is linked again, not downloaded.
     assert {r["file"] for r in gets(online)} == {vae, text, dit}
     assert (folder / sched).read_bytes() == expected_files(online)[sched]
 
 
 def test_a_gated_repo_asks_for_a_token_and_never_shows_it(online, caplog):
-    with pytest.raises(models.TokenRequired) as no_token:
-        models.download(GATED)
+    with pytest.raises(TokenRequired) as no_token:
+        catalog.download(GATED)
     assert "gated" in str(no_token.value) and "token" in str(no_token.value) and f"{online.url}/{GATED}" in str(no_token.value)
-    with pytest.raises(models.TokenRequired) as wrong:
-        models.download(GATED, token="hf_wrong")
+    with pytest.raises(TokenRequired) as wrong:
+        catalog.download(GATED, token="hf_wrong")
     assert "no access yet" in str(wrong.value)
     online.reset()
-    folder = models.download(GATED, token=TOKEN)
-    assert models.verify(folder).ok
+    folder = catalog.download(GATED, token=TOKEN)
+    assert verify(folder).ok
     assert all(r["auth"] for r in online.requests() if r.get("repo") == GATED)
     assert TOKEN not in caplog.text + str(no_token.value) + str(wrong.value)
 
 
 def test_known_models_lists_the_official_model_and_added_folders(online, demo_folder, tmp_path):
-    official = models.known_models()[0]
-    assert official.official and official.id == models.OFFICIAL_REPO_ID and official.size_is_estimate
+    official = catalog.known_models()[0]
+    assert official.official and official.id == OFFICIAL_REPO_ID and official.size_is_estimate
     assert official.total_bytes == 35_000_000_000 and official.present_bytes == 0 and not official.complete
     assert official.free_bytes > 0
 
-    entry = models.add_local_folder(demo_folder, name="tiny")
+    entry = catalog.add_local_folder(demo_folder, name="tiny")
     assert entry.complete and entry.total_bytes == sum(p.stat().st_size for p in demo_folder.rglob("*") if p.is_file())
-    assert [e.name for e in models.known_models() if e.source == "folder"] == ["tiny"]
-    assert models.forget_model(str(demo_folder)) and all(e.source == "hub" for e in models.known_models())
-    with pytest.raises(models.LoadError, match="model_index.json"):
-        models.add_local_folder(tmp_path)
+    assert [e.name for e in catalog.known_models() if e.source == "folder"] == ["tiny"]
+    assert catalog.forget_model(str(demo_folder)) and all(e.source == "hub" for e in catalog.known_models())
+    with pytest.raises(LoadError, match="model_index.json"):
+        catalog.add_local_folder(tmp_path)
 
 
 def test_the_token_goes_to_the_os_keyring_only(monkeypatch):
