@@ -19,6 +19,8 @@ from cli.common import CliError, require_renderer, run_cancellable
 from cli.progress import EventSink
 from glm_core import OFFICIAL_REPO_ID
 
+from glm_core.project.request_builder import EditSource, TextLayout, build_request
+
 if TYPE_CHECKING:
     from glm_core.generation.request import GenerationRequest
 
@@ -43,7 +45,7 @@ def _boxes(parts) -> list:
     from glm_core.project.textbox import ROLES, TextBox
 
     boxes: list[dict] = []
-    for option, value in parts:
+    for option, value in parts or ():
         if option == "--box":
             boxes.append({"text": value})
             continue
@@ -158,18 +160,18 @@ class _Job:
     """What `generate` runs, and what its text options need."""
 
     request: GenerationRequest
-    boxes: list = field(default_factory=list)  # TextBox: --box, or the project's
-    canvas: tuple[int, int] = (1024, 1024)  # the pixels the boxes are placed in
+    layout: TextLayout  # the text boxes and the canvas (pixels) they are placed in
     fit_to: tuple[int, int] | None = None  # --edit whole: take this size, made valid for the model
 
 
 def _build_request(args, for_run: bool = True) -> _Job:
-    """The request `generate` runs. With for_run=False (--print-prompt) only the prompt counts:
-    no layout guide is drawn and no mask is read, so nothing imports Qt or torch."""
-    from glm_core.project.metadata import RecipeError, read_recipe, request_from_recipe
-    from glm_core.project.document import effective_prompt, panel_settings
-    from glm_core.generation.request import GenerationRequest
+    """The request `generate` runs, from the same builder as the window's Generate. With
+    for_run=False (--print-prompt) only the prompt counts: no layout guide is drawn and no mask
+    is read, so nothing imports Qt or torch."""
+    from glm_core.generation.settings import GenerationSettings
     from glm_core.generation.validation import ImageLoadError, load_image
+    from glm_core.project.document import generation_settings
+    from glm_core.project.metadata import RecipeError, read_recipe
 
     _check_options(args)
     project = None
@@ -180,59 +182,46 @@ def _build_request(args, for_run: bool = True) -> _Job:
             raise CliError(f"cannot read a recipe from {args.from_recipe}: {exc}") from exc
         if recipe is None:
             raise CliError(f"{args.from_recipe} carries no recipe: give --prompt instead.")
-        request = request_from_recipe(recipe)
+        settings = GenerationSettings.from_recipe(recipe)
     elif args.project:
         from cli.project import open_project
 
         project = open_project(args.project)
-        request = GenerationRequest(prompt=project.scene_prompt)
-        settings = panel_settings(project.settings)  # the Create panel's values, as the window restores them
-        request.width, request.height = (settings["width"], settings["height"]) \
-            if "width" in settings and "height" in settings else (project.width, project.height)
-        request.steps = settings.get("steps", request.steps)
-        request.guidance = float(settings.get("guidance", request.guidance))
-        if settings.get("seed_locked") and "seed" in settings:
-            request.seed = settings["seed"]
+        settings = generation_settings(project)  # the Create panel's values, as the window restores them
     elif args.prompt is not None or args.box_parts:
-        request = GenerationRequest(prompt=args.prompt or "")
+        settings = GenerationSettings(prompt=args.prompt or "")
     else:
         raise CliError("give --prompt \"…\" (or --from-recipe PNG, or --project FILE)")
-    for name in ("prompt", "width", "height", "steps", "guidance", "seed"):
+    for name in ("prompt", "width", "height", "steps", "guidance", "feather"):
         value = getattr(args, name)
         if value is not None:
-            setattr(request, name, value)
+            setattr(settings, name, value)
+    if args.seed is not None:
+        settings.update(seed=args.seed, seed_locked=True)
+    settings.layout_guide = args.layout_guide
     try:
-        request.reference_images = [load_image(path) for path in args.image]
+        images = [load_image(path) for path in args.image]
     except (OSError, ImageLoadError) as exc:
         raise CliError(str(exc)) from exc
 
-    job = _Job(request, canvas=(request.width, request.height))
-    if project is not None:
-        job.boxes, job.canvas = list(project.boxes), (project.width, project.height)
+    edit, fit_to = None, None
+    if project is not None:  # --prompt replaces the scene and --box the boxes, and with them a pinned prompt
+        pinned = project.pinned_prompt if args.prompt is None and not args.box_parts else None
+        boxes = _boxes(args.box_parts) if args.box_parts else list(project.boxes)
+        layout = TextLayout(project.size, boxes, pinned)
         if args.edit:
-            _project_edit(job, project, args)
-    if args.mask is not None:
-        _add_mask(request, args, read=for_run)
-        if project is None:
-            job.canvas = request.reference_images[0].size  # the boxes sit on the image being edited
-    if args.box_parts:  # the boxes carry the exact text; the prompt so far only describes the scene
-        from glm_core.project.prompt_composer import compose_prompt
-
-        job.boxes = _boxes(args.box_parts)
-        composed = compose_prompt(request.prompt, job.boxes, *job.canvas)
-        request.prompt, notices = composed.prompt, composed.notices
-    elif project is not None:  # --prompt replaces the scene, and with it a pinned prompt
-        pinned = project.pinned_prompt if args.prompt is None else None
-        request.prompt, notices = effective_prompt(request.prompt, pinned, job.boxes, job.canvas)
+            edit, fit_to = _project_edit(project, args)
+    elif args.mask is not None:  # the boxes sit on the image being edited
+        mask = _read_mask(args, read=for_run)
+        edit = EditSource(images.pop(0), mask)
+        layout = TextLayout(edit.image.size, _boxes(args.box_parts))
     else:
-        notices = []
-    for notice in notices:
-        print(f"note: {notice}", file=sys.stderr)
-    if args.feather is not None:
-        request.mask_feather = args.feather
-    if for_run and args.layout_guide:
-        _add_layout_guide(job, args.text_renderer)
-    return job
+        layout = TextLayout((settings.width, settings.height), _boxes(args.box_parts))
+    guide = _layout_guide(layout, args.text_renderer) if for_run and args.layout_guide else None
+    request = build_request(layout, settings, edit, render_guide=guide,
+                            on_notice=lambda notice: print(f"note: {notice}", file=sys.stderr))
+    request.reference_images += images  # an image-to-image run's own references, after the guide
+    return _Job(request, layout, fit_to)
 
 
 def _check_options(args) -> None:
@@ -257,49 +246,49 @@ def _check_options(args) -> None:
                        "(as the window does)")
 
 
-def _project_edit(job: _Job, project, args) -> None:
+def _project_edit(project, args) -> tuple[EditSource, tuple[int, int] | None]:
+    """--edit: the project's image, with its mask (masked) or whole; and for a whole edit with no
+    --width/--height, the size to fit once the model's limits are known."""
     from glm_core.project.document import base_image
 
     image = base_image(project)
     if image is None:
         raise CliError(f"{args.project} has no image to edit: generate one first, or drop --edit")
-    request = job.request
-    request.reference_images = [image]
     if args.edit == "whole":
-        if args.width is None and args.height is None:
-            job.fit_to = image.size  # the window keeps the image's size where the model takes it
-        return
+        # the window keeps the image's size where the model takes it
+        fit_to = image.size if args.width is None and args.height is None else None
+        return EditSource(image), fit_to
     if project.mask is None:
         raise CliError(f"{args.project} has no mask: paint the area to change in the window, "
                        "or use --edit whole")
-    request.mask = project.mask
+    return EditSource(image, project.mask), None
 
 
-def _add_mask(request, args, read: bool = True) -> None:
+def _read_mask(args, read: bool = True):
+    """The --mask of the one --image; None when not `read` (--print-prompt: no torch)."""
     if len(args.image) != 1:
         raise CliError(f"--mask needs exactly one --image, the image to edit (got {len(args.image)})")
     if not read:
-        return
+        return None
     from glm_core.generation.masking import load_mask  # torch, for the edit itself
     from glm_core.generation.validation import ImageLoadError
 
     try:
-        request.mask = load_mask(args.mask)
+        return load_mask(args.mask)
     except (OSError, ImageLoadError) as exc:
         raise CliError(str(exc)) from exc
 
 
-def _add_layout_guide(job: _Job, renderer) -> None:
-    """As the window's "Layout guide": the boxes on grey, at the output size, as the first reference."""
+def _layout_guide(layout: TextLayout, renderer):
+    """As the window's "Layout guide": the caller's renderer draws the boxes (the builder puts
+    the picture first among the references); None with a note when no box has text."""
     from glm_core.project.document import has_text
 
     renderer = require_renderer(renderer, "--layout-guide")
-    if not has_text(job.boxes):
+    if not has_text(layout.boxes):
         print("note: --layout-guide: no text box has text, so no guide is sent", file=sys.stderr)
-        return
-    request = job.request
-    guide = renderer.layout_guide(job.boxes, job.canvas, (request.width, request.height))
-    request.reference_images = [guide.convert("RGB"), *request.reference_images]
+        return None
+    return renderer.layout_guide
 
 
 def _overlay(job: _Job, renderer):
@@ -307,10 +296,10 @@ def _overlay(job: _Job, renderer):
     from glm_core.project.document import has_text
 
     renderer = require_renderer(renderer, "--overlay")
-    if not has_text(job.boxes):
+    if not has_text(job.layout.boxes):
         print("note: --overlay: no text box has text, so the image is saved as generated", file=sys.stderr)
         return None
-    return lambda image: renderer.overlay(image, job.boxes, job.canvas)
+    return lambda image: renderer.overlay(image, job.layout.boxes, job.layout.size)
 
 
 def _generate(args) -> int:

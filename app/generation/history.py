@@ -37,7 +37,7 @@ class HistoryItem:
 
     def rerun_request(self) -> GenerationRequest:
         """The same generation again, same seed: edits keep their source image and mask."""
-        from glm_core.project.metadata import request_from_recipe
+        from glm_core.project.request_builder import request_from_recipe
 
         return self.request if self.request is not None else request_from_recipe(self.recipe)
 

@@ -32,12 +32,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageChops
 
-from glm_core.generation.request import GenerationRequest
+from glm_core.generation.request import DEFAULT_FEATHER, GenerationRequest
 from glm_core.generation.validation import (
     MULTIPLE, ImageLoadError, InvalidRequest, _upright, load_image, nearest_valid_size,
 )
 
-DEFAULT_FEATHER = 8  # px of soft edge outside the painted area
 DEFAULT_PADDING = 64  # px of context around the feathered mask when cropping
 CROP_BELOW = 0.25  # crop when the padded region covers at most this share of the image
 MAX_ASPECT = 4  # the widest region the AR processor accepts as a reference (see fit_reference)

@@ -10,6 +10,7 @@ from glm_core.generation.prior import PriorTokens
 
 DEFAULT_STEPS = 30
 DEFAULT_GUIDANCE = 1.5
+DEFAULT_FEATHER = 8  # px of soft edge outside the painted area of a masked edit
 
 
 @dataclass
@@ -26,7 +27,7 @@ class GenerationRequest:
     # Set for a masked edit ("L", white = change): reference_images[0] is the image to change, and
     # the result has its size (width and height are not used); see glm_core.generation.masking.
     mask: Image.Image | None = None
-    # The soft blend band of a masked edit in pixels; None = glm_core.generation.masking.DEFAULT_FEATHER.
+    # The soft blend band of a masked edit in pixels; None = DEFAULT_FEATHER.
     mask_feather: int | None = None
 
     @property

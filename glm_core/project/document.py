@@ -24,6 +24,7 @@ from PIL import Image
 from glm_core.project.model import ImageLayer, Project
 from glm_core.project.prompt_composer import compose_prompt
 from glm_core.generation.recipe import Recipe
+from glm_core.generation.settings import GenerationSettings
 from glm_core.generation.validation import MAX_GUIDANCE, MAX_SEED, MAX_STEPS, MIN_GUIDANCE, MIN_STEPS
 
 BASE_LAYER_NAME = "Result"
@@ -58,6 +59,14 @@ SETTINGS: dict[str, Callable[[object], bool]] = {
 def panel_settings(settings: dict) -> dict:
     """The Create-panel values in `settings` that are present and valid."""
     return {k: v for k, v in settings.items() if k in SETTINGS and SETTINGS[k](v)}
+
+
+def generation_settings(project: Project) -> GenerationSettings:
+    """The settings a project was saved with, as the window restores them: its typed prompt, the
+    valid Create-panel values, and the canvas size where none was saved."""
+    settings = GenerationSettings(prompt=project.scene_prompt, width=project.width, height=project.height)
+    settings.update(**panel_settings(project.settings))
+    return settings
 
 
 def put_text(settings: dict, key: str, text: str) -> bool:

@@ -18,7 +18,7 @@ from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from glm_core.files import atomic_save, refuse_overwrite
 from glm_core.generation.recipe import Recipe
-from glm_core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS, GenerationRequest
+from glm_core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 RECIPE_KEY = "glm_image_studio"
 PARAMETERS_KEY = "parameters"
@@ -246,11 +246,3 @@ def _from_parameters(text: str) -> Recipe | None:
         model_id=params.get("Model", ""), model_revision=params.get("Model revision", ""),
         quantization=params.get("Quantization", ""),
         app_version=version.removeprefix(_APP_PREFIX) if version else "")
-
-
-def request_from_recipe(recipe: Recipe) -> GenerationRequest:
-    """A request that reproduces `recipe`. Reference images are not stored in the PNG: for
-    recipe.reference_count > 0 the caller must attach them before running it."""
-    return GenerationRequest(prompt=recipe.prompt, width=recipe.width, height=recipe.height,
-                             steps=recipe.steps, guidance=float(recipe.guidance),
-                             seed=recipe.seed)

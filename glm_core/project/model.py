@@ -84,6 +84,10 @@ class Project:
     pinned_prompt: str | None = None  # a composed prompt the user edited by hand
     settings: dict = field(default_factory=dict)  # steps, guidance, seed lock: JSON scalars
 
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.width, self.height
+
 
 # --- checks on untrusted values ------------------------------------------------------------
 

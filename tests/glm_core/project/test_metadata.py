@@ -16,7 +16,8 @@ from PIL import Image, ImageFile, PngImagePlugin
 from glm_core.files import atomic_save, atomic_write_bytes, refuse_overwrite
 from glm_core.project.metadata import (MAX_TEXT_CHARS, MODES, PARAMETERS_KEY, RECIPE_KEY, RecipeError,
                                SCHEMA_VERSION, parameters_text, png_bytes, read_recipe,
-                               request_from_recipe, save_png, split_parameters)
+                               save_png, split_parameters)
+from glm_core.project.request_builder import request_from_recipe
 from glm_core.generation.recipe import Recipe
 from glm_core.generation.request import GenerationRequest
 
