@@ -39,6 +39,8 @@ from glm_core.models.loader import LoadOptions
 from glm_core.paths import APP_NAME, user_log_dir
 from glm_core.project import Project, ProjectError
 from glm_core.generation.request import GenerationRequest
+from glm_core.generation.settings import PER_DOCUMENT, REMEMBERED
+from glm_core.project.request_builder import build_request
 from glm_core.generation.validation import MAX_SEED, InvalidRequest, validate_request
 
 log = logging.getLogger(__name__)
@@ -110,7 +112,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
-        self.create_panel = CreatePanel()
+        self.create_panel = CreatePanel(self.doc.settings)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -303,28 +305,38 @@ class MainWindow(QMainWindow):
     def generate(self) -> None:
         if not self.session.can_generate:
             return
-        request = self.create_panel.request()
-        # What the user typed, not the prompt composed from the text boxes, is worth recalling.
-        self.create_panel.prompt.set_recent(self.settings.remember_prompt(self.create_panel.prompt.text))
-        self._start(request)
+        if self._start(self.generation_request()):
+            self.remember_prompt()
+
+    def generation_request(self) -> GenerationRequest:
+        """What Generate sends now: pending typing committed, then glm_core's one builder."""
+        self.commit_pending_edits()
+        return build_request(self.doc, self.doc.settings, render_guide=self.text_tools.render_guide)
+
+    def remember_prompt(self) -> None:
+        """Recent keeps the prompt as typed, never the one composed from the text boxes (picking
+        it again must not send the boxes' text twice)."""
+        self.create_panel.prompt.set_recent(self.settings.remember_prompt(self.doc.settings.prompt))
 
     def vary(self, item: HistoryItem) -> None:
         """Same layout, new details: reuse the item's AR tokens and re-run only the DiT."""
         self._start(item.rerun_request().variation(secrets.randbelow(MAX_SEED + 1), item.prior))
 
-    def _start(self, request: GenerationRequest) -> None:
+    def _start(self, request: GenerationRequest) -> bool:
+        """Run `request` on a fresh canvas; False (and why, in a dialog) when it cannot run."""
         if not self.session.can_generate:
-            return
+            return False
         report = self.session.report
         try:
             validate_request(request, report.min_side, report.max_side)
         except InvalidRequest as exc:
             show_error(self, "This can't be generated yet", str(exc))
-            return
+            return False
         self.commit_pending_edits()
         self.autosaver.autosave()  # before each generation: the riskiest moment for memory
         self.canvas.new_document(request.width, request.height)
         self.session.generate(request)
+        return True
 
     def _on_finished(self, item: HistoryItem) -> None:
         # Already in the history (Session adds it first); on the canvas as one undo step.
@@ -387,6 +399,7 @@ class MainWindow(QMainWindow):
         """Typing in the prompt becomes one "Edit prompt" step after a pause; save, generate,
         undo and close take it at once."""
         self._prompt_timer.stop()
+        self.text_tools.preview.commit_pinned()  # a pinned-prompt edit still waiting for its pause
         text = self.create_panel.prompt.edit.toPlainText()
         if text != self.doc.scene_prompt:
             self.doc.undo_stack.push(SetPrompts(self.doc, text, self.doc.pinned_prompt))
@@ -426,7 +439,9 @@ class MainWindow(QMainWindow):
         self.commit_pending_edits()
         stack.push(SetBase(self.doc, document, text))
         if restore and document.recipe is not None:
-            self.create_panel.apply_recipe(document.recipe)
+            # Everything the recipe says, seed locked, so Generate reproduces it.
+            self.doc.settings.apply_recipe(document.recipe)
+            self.create_panel.prompt.set_text(document.recipe.prompt)
             self.commit_pending_edits()
         stack.endMacro()
 
@@ -435,19 +450,18 @@ class MainWindow(QMainWindow):
         if self.session.activity is Activity.GENERATING:
             self.session.cancel()  # its result belongs to the document being closed
         self._prompt_timer.stop()
-        if loaded is not None and loaded.settings:
-            # Before the document: a blank page follows the size picker, the loaded one must not.
-            self.create_panel.restore({**self.create_panel.values(), **loaded.settings})
+        # Before the document: a blank page follows the size picker, the loaded one must not. The
+        # text switches belong to the poster: a new document starts with them off.
+        self.doc.settings.update(**{**dict.fromkeys(PER_DOCUMENT, False), **(loaded.settings if loaded else {})})
         state = loaded.state if loaded is not None else DocumentState(*self.create_panel.size_picker.size)
         load_state(self.doc, state)
-        self.text_tools.restore(loaded.settings if loaded is not None else {})
         self.history.replace_all(loaded.history if loaded is not None else [])
         self.autosaver.clear()  # the closed document's autosave must not come back after a crash
         self.canvas.fit_to_window()
         self._update_state()
 
     def project_snapshot(self, include_path: bool = False) -> Project:
-        return to_project(self.doc, self.history.items(), {**self.create_panel.values(), **self.text_tools.values()},
+        return to_project(self.doc, self.history.items(), self.doc.settings.values(),
                           self.files.path if include_path else None)
 
     def _autosave_snapshot(self) -> tuple[int, Project] | None:
@@ -525,7 +539,7 @@ class MainWindow(QMainWindow):
             self.resize(1440, 900)
         if state is not None:
             self.restoreState(state)
-        self.create_panel.restore(self.settings.generation_values())
+        self.doc.settings.update(**self.settings.generation_values())
         self.create_panel.prompt.set_recent(self.settings.recent_prompts)
         self.model_panel.set_choice(self.settings.model_source, self.settings.quant, self.settings.device)
 
@@ -535,7 +549,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.settings.save_window(self.saveGeometry(), self.saveState())
-        self.settings.set_generation_values(self.create_panel.values())
+        self.settings.set_generation_values(self.doc.settings.values(REMEMBERED))
         self.settings.sync()
         log.info("closing (%s)", self.session.activity.value)
         # A load can only stop between components (seconds on a big model): look closed meanwhile.

@@ -141,3 +141,19 @@ class SetPrompts(QUndoCommand):
 
     def undo(self):
         self.document._apply_prompts(*self.before)
+
+
+class SetSetting(QUndoCommand):
+    """A generation setting that belongs to the poster (Overlay my text, Layout guide): undoable,
+    and like any edit it marks the document unsaved."""
+
+    def __init__(self, document: DocumentModel, name: str, value, text: str):
+        super().__init__(text)
+        self.settings, self.name = document.settings, name
+        self.before, self.after = getattr(document.settings, name), value
+
+    def redo(self):
+        setattr(self.settings, self.name, self.after)
+
+    def undo(self):
+        setattr(self.settings, self.name, self.before)

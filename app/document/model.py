@@ -1,4 +1,5 @@
-"""The open poster as one model: canvas size, the base image, text boxes, the mask, the prompts.
+"""The open poster as one model: canvas size, the base image, text boxes, the mask, the prompts,
+and the generation settings (glm_core GenerationSettings: the prompt as typed is its `prompt`).
 
 Widgets bind to its signals and never change it directly: every user edit is a QUndoCommand
 (app/document/commands.py) pushed on `undo_stack`, and commands call the `_apply_*` methods below. That
@@ -11,6 +12,7 @@ from PySide6.QtCore import QObject, QRect, Signal
 from PySide6.QtGui import QImage, QUndoStack
 
 from app.document.base_image import Document
+from glm_core.generation.settings import GenerationSettings
 from glm_core.project.textbox import TextBox
 
 
@@ -37,7 +39,7 @@ class DocumentModel(QObject):
         self.base: Document | None = None
         self.boxes: list[TextBox] = []  # back to front: the last box draws on top
         self.mask = blank_mask(width, height)  # 255 = change this pixel in a masked edit
-        self.scene_prompt = ""
+        self.settings = GenerationSettings()  # what Generate asks for; its `prompt` is the scene as typed
         self.pinned_prompt: str | None = None  # a composed prompt the user edited and pinned
 
     # -- reading --
@@ -45,6 +47,11 @@ class DocumentModel(QObject):
     @property
     def size(self) -> tuple[int, int]:
         return self.width, self.height
+
+    @property
+    def scene_prompt(self) -> str:
+        """The prompt as typed (the scene the text boxes are composed into)."""
+        return self.settings.prompt
 
     def box(self, box_id: str) -> TextBox:
         return next(b for b in self.boxes if b.id == box_id)
@@ -98,5 +105,5 @@ class DocumentModel(QObject):
         self.maskChanged.emit(rect)
 
     def _apply_prompts(self, scene: str, pinned: str | None) -> None:
-        self.scene_prompt, self.pinned_prompt = scene, pinned
+        self.settings.prompt, self.pinned_prompt = scene, pinned
         self.promptsChanged.emit()

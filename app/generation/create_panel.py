@@ -1,4 +1,8 @@
-"""The left panel: what to make (prompt, size, steps, guidance, seed) and the Generate button."""
+"""The left panel: what to make (prompt, size, steps, guidance, seed) and the Generate button.
+
+Size, steps, guidance and seed are bound to the document's GenerationSettings; the prompt editor
+is not: typing becomes an undoable "Edit prompt" after a pause (MainWindow.commit_pending_edits).
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ from PySide6.QtWidgets import (
 from app.generation.prompt_editor import PromptEditor
 from app.generation.seed_field import SeedField
 from app.generation.size_picker import SizePicker
-from glm_core.generation.recipe import Recipe
-from glm_core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS, GenerationRequest
+from app.ui.bindings import bind, follow
+from glm_core.generation.settings import GenerationSettings
 from glm_core.generation.validation import MAX_GUIDANCE, MAX_STEPS, MIN_GUIDANCE, MIN_STEPS
 
 
@@ -32,25 +36,20 @@ class CreatePanel(QWidget):
     generateRequested = Signal()
     cancelRequested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, settings: GenerationSettings, parent=None):
         super().__init__(parent)
         self.setObjectName("createPanel")
-        # Functions that adjust every request before it leaves the panel (the text layout swaps
-        # in the composed prompt): request -> request, applied in order.
-        self.request_hooks: list = []
         self.prompt = PromptEditor()
         self.size_picker = SizePicker()
         self.steps = QSpinBox()
         self.steps.setObjectName("steps")
         self.steps.setRange(MIN_STEPS, MAX_STEPS)
-        self.steps.setValue(DEFAULT_STEPS)
         self.steps.setToolTip("Denoising steps of the DiT: more is slower and finer. 30–50 recommended.")
         self.guidance = QDoubleSpinBox()
         self.guidance.setObjectName("guidance")
         self.guidance.setRange(MIN_GUIDANCE, MAX_GUIDANCE)
         self.guidance.setSingleStep(0.1)
         self.guidance.setDecimals(1)
-        self.guidance.setValue(DEFAULT_GUIDANCE)
         self.guidance.setToolTip("How strictly the image follows the prompt. 1.5 recommended; "
                                  "high values burn the colours.")
         self.seed = SeedField()
@@ -92,46 +91,21 @@ class CreatePanel(QWidget):
 
         self.generate_button.clicked.connect(self.generateRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
+        self._bind(settings)
 
-    def request(self) -> GenerationRequest:
-        width, height = self.size_picker.size
-        request = GenerationRequest(
-            prompt=self.prompt.text,
-            width=width,
-            height=height,
-            steps=self.steps.value(),
-            guidance=round(self.guidance.value(), 2),
-            seed=self.seed.seed(),
-        )
-        for hook in self.request_hooks:
-            request = hook(request)
-        return request
-
-    def apply_recipe(self, recipe: Recipe) -> None:
-        """Restore everything a recipe says, with its seed locked, so Generate reproduces it."""
-        self.prompt.set_text(recipe.prompt)
-        self.size_picker.set_size(recipe.width, recipe.height)
-        self.steps.setValue(recipe.steps)
-        self.guidance.setValue(recipe.guidance)
-        self.seed.set_seed(recipe.seed, locked=True)
-
-    def values(self) -> dict:
-        """What is remembered between sessions (the prompt itself lives in the recent list)."""
-        width, height = self.size_picker.size
-        return {
-            "width": width,
-            "height": height,
-            "steps": self.steps.value(),
-            "guidance": self.guidance.value(),
-            "seed": self.seed.seed() or 0,
-            "seed_locked": self.seed.locked,
-        }
-
-    def restore(self, values: dict) -> None:
-        self.size_picker.set_size(values["width"], values["height"])
-        self.steps.setValue(values["steps"])
-        self.guidance.setValue(values["guidance"])
-        self.seed.set_seed(values["seed"] if values["seed_locked"] else None, values["seed_locked"])
+    def _bind(self, settings: GenerationSettings) -> None:
+        bind(self.steps, settings, "steps")
+        bind(self.guidance, settings, "guidance")
+        picker, seed = self.size_picker, self.seed
+        # Not quiet: a blank page follows the picker's size, whoever set it (MainWindow).
+        follow(picker, settings, ("width", "height"), lambda: picker.set_size(settings.width, settings.height),
+               quiet=False)
+        picker.sizeChanged.connect(lambda width, height: settings.update(width=width, height=height))
+        # An unlocked field shows the last seed drawn (unused: settings.request_seed is None).
+        follow(seed, settings, ("seed", "seed_locked"),
+               lambda: seed.set_seed(settings.seed if settings.seed or settings.seed_locked else None,
+                                     settings.seed_locked))
+        seed.changed.connect(lambda: settings.update(seed=seed.shown, seed_locked=seed.locked))
 
     def set_busy(self, busy: bool) -> None:
         self.generate_button.setVisible(not busy)

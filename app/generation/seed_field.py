@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from PySide6.QtCore import QRegularExpression
+from PySide6.QtCore import QRegularExpression, Signal
 from PySide6.QtGui import QGuiApplication, QRegularExpressionValidator
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
 
@@ -13,6 +13,8 @@ from glm_core.generation.validation import MAX_SEED
 
 
 class SeedField(QWidget):
+    changed = Signal()  # the seed shown or its lock
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.edit = QLineEdit()
@@ -40,6 +42,8 @@ class SeedField(QWidget):
         layout.addWidget(self.copy)
 
         self.lock.toggled.connect(self._on_lock_toggled)
+        self.lock.toggled.connect(self.changed)
+        self.edit.textChanged.connect(self.changed)
         self.edit.textEdited.connect(lambda text: self.lock.setChecked(bool(text)))
         self.dice.clicked.connect(lambda: self.set_seed(secrets.randbelow(MAX_SEED + 1), locked=True))
         self.copy.clicked.connect(self.copy_to_clipboard)
@@ -54,6 +58,11 @@ class SeedField(QWidget):
         if not self.locked:
             return None
         return min(int(self.edit.text()), MAX_SEED)
+
+    @property
+    def shown(self) -> int:
+        """The number in the field, locked or not (0 when empty)."""
+        return min(int(self.edit.text() or 0), MAX_SEED)
 
     def set_seed(self, seed: int | None, locked: bool) -> None:
         self.edit.setText("" if seed is None else str(seed))

@@ -9,8 +9,6 @@ and goes on the canvas with SetBase (the window applies every result that way).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QToolBar
 
@@ -25,7 +23,9 @@ from app.mask.ops import cleared, coverage, differs, grown, inverted, shrunk, to
 from app.mask.tools import TOOL_CLASSES, BrushSettings, MaskTool
 from app.mask.panel import MaskPanel
 from app.generation.session import Activity
+from app.ui.bindings import bind
 from glm_core.generation.masking import prepare_mask
+from glm_core.project.request_builder import EditSource, build_request
 from glm_core.generation.validation import InvalidRequest, nearest_valid_size, validate_request
 
 
@@ -96,6 +96,7 @@ class MaskTools(QObject):
         a.edit_whole.triggered.connect(lambda: self.edit(masked=False))
         a.compare.toggled.connect(self.compare.set_held)
         self.panel.opacityChanged.connect(self.layer.setOpacity)
+        bind(self.panel.feather, self.doc.settings, "feather")
         self.panel.compareHeld.connect(self.compare.set_held)
         self.panel.splitChanged.connect(self.compare.set_split)
         self.compare.availabilityChanged.connect(lambda _: self._update_state())
@@ -170,12 +171,11 @@ class MaskTools(QObject):
                        "Generate an image or open a PNG first, then paint the area to change.")
             return
         report = session.report
-        request = w.create_panel.request()
+        w.commit_pending_edits()  # the prompt typed so far becomes its undo step, as for Generate
         # The result keeps the image's size when the model takes it (a masked edit always does).
-        width, height = nearest_valid_size(*base.image.size, report.min_side, report.max_side)
-        request = replace(request, width=width, height=height, reference_images=[base.image], prior=None)
-        if masked:
-            request = replace(request, mask=to_pil(self.doc.mask), mask_feather=self.panel.feather.value())
+        size = nearest_valid_size(*base.image.size, report.min_side, report.max_side)
+        source = EditSource(base.image, to_pil(self.doc.mask) if masked else None, size)
+        request = build_request(self.doc, self.doc.settings, source)
         try:
             validate_request(request, report.min_side, report.max_side)
             if masked:
@@ -183,8 +183,7 @@ class MaskTools(QObject):
         except InvalidRequest as exc:
             show_error(w, "This can't be generated yet", str(exc))
             return
-        w.create_panel.prompt.set_recent(w.settings.remember_prompt(request.prompt))
-        w.commit_pending_edits()  # the prompt typed so far becomes its undo step, as for Generate
+        w.remember_prompt()
         w.autosaver.autosave()
         self._pending_source = base
         # Unlike Generate, the canvas keeps showing the source until the previews come in.

@@ -1,37 +1,30 @@
 """Text layout in the main window: `install_text_tools(window)` adds the text boxes on the canvas,
-the Select (V) and Text (T) tools, the Text, Layers and Layout docks, the composed prompt in
-every request, the optional layout guide and the "Overlay my text" export.
+the Select (V) and Text (T) tools, the Text, Layers and Layout docks, the layout guide picture
+(glm_core/project/request_builder.py decides when it is sent) and the "Overlay my text" export.
 
-It reads the window's DocumentModel (`window.doc`), or the mask tools' one, or keeps its own.
+Everything reads and edits the window's DocumentModel (`window.doc`); the two text switches are
+its settings' overlay_text and layout_guide, changed through the undo stack.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QToolBar, QWidget
 
 from app.canvas.view import CanvasTool
+from app.document.commands import SetSetting
 from app.document.model import DocumentModel
+from app.ui.bindings import bind, follow
 from app.ui.images import qimage_to_pil
 from app.text.layers_panel import LayersPanel
-from app.text.prompt_preview import PromptPreview, has_text
+from app.text.prompt_preview import PromptPreview
 from app.text.text_panel import TextPanel
 from app.ui.resources import icon
 from app.text.items import BoxSelection
 from app.text.layer import TextLayer
 from app.text.tools import SelectTool, TextTool
 from app.text.typography import load_bundled_fonts, overlay_pil, render_layout_guide
-from glm_core.generation.request import GenerationRequest
-
-
-def _find_document(window: QMainWindow) -> DocumentModel | None:
-    doc = getattr(window, "doc", None)
-    if doc is None:  # an older window: share the mask tools' document if they made one
-        doc = getattr(getattr(window, "mask_tools", None), "doc", None)
-    return doc
 
 
 def _dock(window: QMainWindow, title: str, name: str, widget: QWidget, scroll: bool = False) -> QDockWidget:
@@ -52,9 +45,7 @@ class TextTools(QObject):
         super().__init__(window)
         self.window = window
         self.font_family = load_bundled_fonts()
-        doc = _find_document(window)
-        self.owns_document = doc is None
-        self.doc = doc if doc is not None else DocumentModel(*window.canvas.document_size, parent=self)
+        self.doc: DocumentModel = window.doc
         self.selection = BoxSelection(self)
         self._had_selection = False
         self.layer = TextLayer(window.canvas, self.doc, self.selection, self)
@@ -141,10 +132,13 @@ class TextTools(QObject):
         self.text_tool.created.box.connect(lambda _id: self.select_action.setChecked(True))
         self.selection.changed.connect(self._selected)
         w.create_panel.prompt.edit.textChanged.connect(self.preview.refresh)
-        w.create_panel.request_hooks.append(self.adjust_request)
-        self.preview.overlay.toggled.connect(self._overlay_toggled)
-        exporter = getattr(getattr(w, "files", None), "exporter", None)
-        self.exporter = exporter
+        self.exporter = w.files.exporter
+        settings = self.doc.settings
+        for check, name, text in ((self.preview.overlay, "overlay_text", "Overlay my text"),
+                                  (self.preview.guide, "layout_guide", "Layout guide")):
+            bind(check, settings, name, lambda on, name=name, text=text: self.doc.undo_stack.push(
+                SetSetting(self.doc, name, on, f"{text} {'on' if on else 'off'}")))
+        follow(self.preview.overlay, settings, ("overlay_text",), lambda: self._show_overlay(settings.overlay_text))
         for tool in (self.select_tool, self.text_tool):  # another tool (a mask tool) took the canvas
             tool.left = lambda: QTimer.singleShot(0, self._sync_actions)
         self._following_mask = False
@@ -193,38 +187,18 @@ class TextTools(QObject):
 
     # -- options --
 
-    def _overlay_toggled(self, on: bool) -> None:
+    def _show_overlay(self, on: bool) -> None:
+        """With "Overlay my text" the canvas shows the boxes as they will be exported, not ghosted."""
         self.layer.set_ghost(not on)
-        if self.exporter is not None:
-            self.exporter.overlay = self.overlay_image if on else None
-
-    def values(self) -> dict:
-        """The document's text switches, saved with the project."""
-        return {"overlay_text": self.preview.overlay.isChecked(), "layout_guide": self.preview.guide.isChecked()}
-
-    def restore(self, values: dict) -> None:
-        """A project's switches; a new document starts with both off."""
-        self.preview.overlay.setChecked(values.get("overlay_text", False))
-        self.preview.guide.setChecked(values.get("layout_guide", False))
+        self.exporter.overlay = self.overlay_image if on else None
 
     def overlay_image(self, image):
         """The PIL image with the document's visible boxes drawn over it (export and copy)."""
         return overlay_pil(image, self.doc.boxes, self.doc.size)
 
-    def adjust_request(self, request: GenerationRequest) -> GenerationRequest:
-        """Prompt: pinned, else composed (when boxes have text), else raw; plus the layout guide."""
-        request = replace(request, prompt=self.preview.effective_prompt(request.prompt))
-        if self.preview.guide.isChecked() and has_text(self.doc):
-            guide = render_layout_guide(self.doc.boxes, self.doc.size, (request.width, request.height))
-            references = [qimage_to_pil(guide).convert("RGB"), *request.reference_images]
-            request = replace(request, reference_images=references)
-        return request
-
-    def set_document(self, doc: DocumentModel) -> None:
-        """Follow a window that replaces its DocumentModel."""
-        self.doc = doc
-        for part in (self.layer, self.text_panel, self.layers_panel, self.preview):
-            part.set_document(doc)
+    def render_guide(self, boxes, size: tuple[int, int], out_size: tuple[int, int]):
+        """The layout guide picture (PIL) for glm_core's build_request."""
+        return qimage_to_pil(render_layout_guide(boxes, size, out_size))
 
 
 def install_text_tools(window: QMainWindow) -> TextTools:

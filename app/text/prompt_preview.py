@@ -1,9 +1,9 @@
 """The Layout dock: the prompt GLM-Image will get, composed live from the scene and the text
 boxes, with Pin to edit it by hand; plus the two text options (overlay, layout guide).
 
-What Generate sends (`effective_prompt`): the pinned prompt if there is one, else the composed
-prompt when a visible box has text, else the user's raw prompt (so quoted text typed straight
-into the prompt still renders when no boxes are used).
+It shows what glm_core/project/request_builder.build_request will send: the pinned prompt if
+there is one, else the composed prompt when a visible box has text, else the prompt as typed (so
+quoted text typed straight into the prompt still renders when no boxes are used).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.document.commands import SetPrompts
 from app.document.model import DocumentModel
+from glm_core.project.document import has_text
 from glm_core.project.prompt_composer import ComposedPrompt, compose_prompt
 
 GUIDE_TIP = ("Off by default: not yet shown to improve results.\n"
@@ -31,10 +32,6 @@ GUIDE_TIP = ("Off by default: not yet shown to improve results.\n"
 OVERLAY_TIP = ("Draw the text boxes as real text over the image on export and copy, at full resolution:\n"
                "every word exactly right, whatever the model drew. The canvas shows it as it will be.")
 _PIN_EDIT_MS = 500  # a pinned-prompt edit becomes one undo step after this pause in typing
-
-
-def has_text(document: DocumentModel) -> bool:
-    return any(b.visible and b.text.strip() for b in document.boxes)
 
 
 class PromptPreview(QWidget):
@@ -105,12 +102,6 @@ class PromptPreview(QWidget):
     def composed(self) -> ComposedPrompt:
         return compose_prompt(self.scene(), self.document.boxes, *self.document.size)
 
-    def effective_prompt(self, raw: str) -> str:
-        self.commit_pinned()  # a pinned edit still waiting for its pause counts
-        if self.document.pinned_prompt is not None:
-            return self.document.pinned_prompt
-        return self.composed().prompt if has_text(self.document) else raw
-
     @property
     def pinned(self) -> bool:
         return self.document.pinned_prompt is not None
@@ -125,7 +116,7 @@ class PromptPreview(QWidget):
         if pinned:
             text = self.document.pinned_prompt
             notes = ["Pinned: edits to the scene and the boxes no longer change this prompt."]
-        elif has_text(self.document):
+        elif has_text(self.document.boxes):
             composed = self.composed()
             text, notes = composed.prompt, composed.notices
         else:

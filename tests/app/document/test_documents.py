@@ -82,7 +82,7 @@ def document_state(window):
         "mask": (doc.mask.size().toTuple(), qimage_to_pil(doc.mask).tobytes()),
         "prompts": (doc.scene_prompt, doc.pinned_prompt),
         "history": [(it.image.tobytes(), it.recipe, it.created, it.uid) for it in window.history.items()],
-        "panel": {k: v for k, v in window.create_panel.values().items()},
+        "panel": window.doc.settings.values(),
         "editor": window.create_panel.prompt.edit.toPlainText(),
     }
 

@@ -82,7 +82,7 @@ def test_opening_a_png_restores_prompt_and_settings(make_window, tmp_path):
     assert panel.size_picker.size == (1568, 1056)
     assert panel.steps.value() == 40 and panel.guidance.value() == 2.5
     assert panel.seed.locked and panel.seed.seed() == 424242
-    assert panel.request().seed == 424242
+    assert window.generation_request().seed == 424242
     assert window.doc.base.recipe == RECIPE
     assert window.canvas.document_size == (1568, 1056) and window.canvas.has_image
     assert window.actions.export_png.isEnabled()

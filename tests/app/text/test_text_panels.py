@@ -160,23 +160,23 @@ def test_request_uses_pinned_then_composed_then_raw(setup):
     window, tools, doc, title, sub = setup
     panel, preview = window.create_panel, tools.preview
     panel.prompt.set_text("A jazz poster")
-    assert panel.request().prompt == preview.composed().prompt
-    assert "“" not in panel.request().prompt or "「" in panel.request().prompt
+    assert window.generation_request().prompt == preview.composed().prompt
+    assert "“" not in window.generation_request().prompt or "「" in window.generation_request().prompt
 
     preview.pin_button.click()
     assert doc.pinned_prompt == preview.composed().prompt and not preview.view.isReadOnly()
     preview.view.setPlainText("My own words with 「SUMMER JAZZ」")
-    assert panel.request().prompt == "My own words with 「SUMMER JAZZ」"  # a pending edit counts
+    assert window.generation_request().prompt == "My own words with 「SUMMER JAZZ」"  # a pending edit counts
     doc.box(title.id)
     preview.pin_button.click()  # unpin: live again
     assert doc.pinned_prompt is None
-    assert panel.request().prompt == preview.composed().prompt
+    assert window.generation_request().prompt == preview.composed().prompt
 
     for box in list(doc.boxes):
         tools.selection.set(box.id)
         tools.layers_panel.delete_button.click()
     panel.prompt.set_text("A poster titled “RAW”")
-    assert panel.request().prompt == "A poster titled “RAW”"  # no boxes: the prompt as written
+    assert window.generation_request().prompt == "A poster titled “RAW”"  # no boxes: the prompt as written
 
 
 def test_layout_guide_is_off_by_default_and_adds_a_reference(setup):
@@ -184,9 +184,9 @@ def test_layout_guide_is_off_by_default_and_adds_a_reference(setup):
     guide = tools.preview.guide
     assert not guide.isChecked()
     assert guide.toolTip().startswith("Off by default: not yet shown to improve results")
-    assert window.create_panel.request().reference_images == []
+    assert window.generation_request().reference_images == []
     guide.setChecked(True)
-    request = window.create_panel.request()
+    request = window.generation_request()
     assert len(request.reference_images) == 1
     assert request.reference_images[0].size == (request.width, request.height)
 
