@@ -7,8 +7,8 @@ import secrets
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
-                               QUndoView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QLabel, QMainWindow, QMessageBox, QProgressBar, QToolBar, QUndoView,
+                               QVBoxLayout, QWidget)
 
 from app.document.autosaver import AUTOSAVE_INTERVAL_MS, Autosaver
 from app.canvas.view import CanvasView
@@ -22,7 +22,10 @@ from app.document.base_image import Document
 from app.document.model import DocumentModel
 from app.document.file_commands import FileCommands
 from app.generation.history import HistoryItem, HistoryModel
+from app.mask.feature import MaskTools
 from app.menus import build_actions, build_menus
+from app.text.feature import TextTools
+from app.ui.docks import make_dock
 from app.models.model_source import needs_download
 from app.generation.create_panel import CreatePanel
 from app.generation.history_panel import HistoryPanel
@@ -46,16 +49,6 @@ from glm_core.generation.validation import MAX_SEED, InvalidRequest, validate_re
 log = logging.getLogger(__name__)
 
 PROMPT_COMMIT_MS = 700  # typing pauses this long before the prompt becomes one undo step
-
-
-def _dock(window: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-    dock = QDockWidget(title, window)
-    dock.setObjectName(name)  # saveState/restoreState find docks by name
-    dock.setWidget(widget)
-    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-    window.addDockWidget(area, dock)
-    return dock
 
 
 def _undo_panel(view: QUndoView) -> QWidget:
@@ -113,22 +106,20 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.create_panel = CreatePanel(self.doc.settings)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.create_panel)
-        self.history_panel = HistoryPanel(self.history)
-        self.model_panel = ModelPanel()
-        self.create_dock = _dock(self, "Create", "createDock", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.history_dock = _dock(self, "History", "historyDock", self.history_panel, right)
-        self.model_dock = _dock(self, "Model", "modelDock", self.model_panel, right)
-        self.tabifyDockWidget(self.history_dock, self.model_dock)
-        self.history_dock.raise_()
         self.undo_view = QUndoView(self.doc.undo_stack)
         self.undo_view.setObjectName("undoView")
         self.undo_view.setEmptyLabel("Start")  # the document as opened, before the first edit
-        self.undo_dock = _dock(self, "Undo History", "undoDock", _undo_panel(self.undo_view), right)
+        self.history_panel = HistoryPanel(self.history)
+        self.model_panel = ModelPanel()
+        self.create_dock = make_dock(self, "Create", "createDock", self.create_panel, scroll=True)
+        self.history_dock = make_dock(self, "History", "historyDock", self.history_panel)
+        self.model_dock = make_dock(self, "Model", "modelDock", self.model_panel)
+        self.undo_dock = make_dock(self, "Undo History", "undoDock", _undo_panel(self.undo_view))
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.create_dock)
+        for dock in (self.history_dock, self.model_dock, self.undo_dock):
+            self.addDockWidget(right, dock)
+        self.tabifyDockWidget(self.history_dock, self.model_dock)
         self.tabifyDockWidget(self.model_dock, self.undo_dock)  # a tab beside History and Model
         self.undo_dock.hide()  # View ▸ Undo History shows it, in front
         self.undo_dock.toggleViewAction().triggered.connect(lambda shown: shown and self.undo_dock.raise_())
@@ -159,11 +150,16 @@ class MainWindow(QMainWindow):
         self.files.fill_recent_menu(self.menus.recent, self.actions.clear_recent)
         self._update_state()
         self._update_title()
-        from app.mask.feature import install_mask_tools  # masked editing: layer, tools, Mask panel
-        from app.text.feature import install_text_tools  # text boxes, Select/Text tools, their docks
-
-        install_mask_tools(self)
-        install_text_tools(self)
+        # The features, each given what it joins: the canvas tools bar, the View and Image menus.
+        self.tools_bar = QToolBar("Tools", self)
+        self.tools_bar.setObjectName("toolsToolBar")  # saveState/restoreState find toolbars by name
+        self.tools_bar.setMovable(False)
+        self.tools_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tools_bar)
+        self.text_tools = TextTools(self, self.tools_bar, self.menus.view)  # text boxes, Select/Text, their docks
+        self.mask_tools = MaskTools(self, self.tools_bar, self.menus.view, self.menus.image)  # masked editing
+        self.text_tools.follow_other_tools(self.mask_tools.actions.tools.values())
+        self.menus.view.addAction(self.tools_bar.toggleViewAction())
 
     def _connect(self) -> None:
         a, s, files, doc, stack = self.actions, self.session, self.files, self.doc, self.doc.undo_stack
@@ -342,6 +338,7 @@ class MainWindow(QMainWindow):
         # Already in the history (Session adds it first); on the canvas as one undo step.
         self.doc.undo_stack.push(SetBase(self.doc, Document(item.image, item.qimage, item.recipe, item.id),
                                          "Apply result"))
+        self.mask_tools.result_applied(item)
         self.history_panel.select(item)
         self.create_panel.seed.show_used(item.recipe.seed)
         self.status.showMessage(f"Done in {item.seconds:.1f} s · seed {item.recipe.seed}", 8000)

@@ -73,6 +73,7 @@ class StudioMenus:
     file: QMenu
     recent: QMenu  # File ▸ Open Recent, filled by the window when it opens
     edit: QMenu
+    image: QMenu  # Generate, Cancel; the mask feature adds its edit commands
     view: QMenu
 
 
@@ -106,4 +107,4 @@ def build_menus(window: QMainWindow, actions: StudioActions, docks: list[QDockWi
 
     help_menu = bar.addMenu("&Help")
     help_menu.addActions([actions.open_logs, actions.about])
-    return StudioMenus(file_menu, recent_menu, edit_menu, view_menu)
+    return StudioMenus(file_menu, recent_menu, edit_menu, image_menu, view_menu)

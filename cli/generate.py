@@ -156,15 +156,23 @@ def _load(args):
 
 
 @dataclass
-class _Job:
+class Job:
     """What `generate` runs, and what its text options need."""
 
     request: GenerationRequest
     layout: TextLayout  # the text boxes and the canvas (pixels) they are placed in
-    fit_to: tuple[int, int] | None = None  # --edit whole: take this size, made valid for the model
+    fit_to: tuple[int, int] | None = None  # an edit: take this size, made valid for the model
+
+    def fit(self, min_side: int, max_side: int) -> None:
+        """Once the model's limits are known: an edit keeps its image's size where the model
+        takes it, as the window's edits do."""
+        if self.fit_to is not None:
+            from glm_core.generation.validation import nearest_valid_size
+
+            self.request.width, self.request.height = nearest_valid_size(*self.fit_to, min_side, max_side)
 
 
-def _build_request(args, for_run: bool = True) -> _Job:
+def build_job(args, for_run: bool = True) -> Job:
     """The request `generate` runs, from the same builder as the window's Generate. With
     for_run=False (--print-prompt) only the prompt counts: no layout guide is drawn and no mask
     is read, so nothing imports Qt or torch."""
@@ -214,6 +222,7 @@ def _build_request(args, for_run: bool = True) -> _Job:
     elif args.mask is not None:  # the boxes sit on the image being edited
         mask = _read_mask(args, read=for_run)
         edit = EditSource(images.pop(0), mask)
+        fit_to = edit.image.size
         layout = TextLayout(edit.image.size, _boxes(args.box_parts))
     else:
         layout = TextLayout((settings.width, settings.height), _boxes(args.box_parts))
@@ -221,7 +230,7 @@ def _build_request(args, for_run: bool = True) -> _Job:
     request = build_request(layout, settings, edit, render_guide=guide,
                             on_notice=lambda notice: print(f"note: {notice}", file=sys.stderr))
     request.reference_images += images  # an image-to-image run's own references, after the guide
-    return _Job(request, layout, fit_to)
+    return Job(request, layout, fit_to)
 
 
 def _check_options(args) -> None:
@@ -247,21 +256,20 @@ def _check_options(args) -> None:
 
 
 def _project_edit(project, args) -> tuple[EditSource, tuple[int, int] | None]:
-    """--edit: the project's image, with its mask (masked) or whole; and for a whole edit with no
-    --width/--height, the size to fit once the model's limits are known."""
+    """--edit: the project's image, with its mask (masked) or whole; and, unless --width/--height
+    say otherwise, the size to fit once the model's limits are known (Job.fit)."""
     from glm_core.project.document import base_image
 
     image = base_image(project)
     if image is None:
         raise CliError(f"{args.project} has no image to edit: generate one first, or drop --edit")
     if args.edit == "whole":
-        # the window keeps the image's size where the model takes it
         fit_to = image.size if args.width is None and args.height is None else None
         return EditSource(image), fit_to
     if project.mask is None:
         raise CliError(f"{args.project} has no mask: paint the area to change in the window, "
                        "or use --edit whole")
-    return EditSource(image, project.mask), None
+    return EditSource(image, project.mask), image.size
 
 
 def _read_mask(args, read: bool = True):
@@ -291,7 +299,7 @@ def _layout_guide(layout: TextLayout, renderer):
     return renderer.layout_guide
 
 
-def _overlay(job: _Job, renderer):
+def _overlay(job: Job, renderer):
     """image -> image with the boxes drawn over it (the window's "Overlay my text"), or None."""
     from glm_core.project.document import has_text
 
@@ -304,7 +312,7 @@ def _overlay(job: _Job, renderer):
 
 def _generate(args) -> int:
     if args.print_prompt:  # before the runner import below (transformers): show the prompt and stop
-        print(_build_request(args, for_run=False).request.prompt)
+        print(build_job(args, for_run=False).request.prompt)
         return 0
     from glm_core.files import refuse_overwrite
     from glm_core.project.metadata import save_png
@@ -312,7 +320,7 @@ def _generate(args) -> int:
 
     if args.out is None:
         raise CliError("give --out FILE.png (or --print-prompt to only see the prompt)")
-    job = _build_request(args)
+    job = build_job(args)
     request = job.request
     if request.mask is not None:  # an empty mask fails now, not after loading the model
         from glm_core.generation.masking import prepare_mask
@@ -331,11 +339,7 @@ def _generate(args) -> int:
         except FileExistsError as exc:
             raise CliError(str(exc)) from exc
     model = _load(args)
-    if job.fit_to is not None:
-        from glm_core.generation.validation import nearest_valid_size
-
-        report = model.report
-        request.width, request.height = nearest_valid_size(*job.fit_to, report.min_side, report.max_side)
+    job.fit(model.report.min_side, model.report.max_side)
     finish = overlay or (lambda image: image)
     runner = GenerationRunner(model)
     sink = EventSink(args.events, quiet=args.quiet)

@@ -83,13 +83,9 @@ def build_mask_actions(window: QMainWindow) -> MaskActions:
     )
 
 
-def add_mask_menu(window: QMainWindow, actions: MaskActions) -> QMenu:
-    """The edit commands go into the Image menu (found by name: menus.py belongs to the window),
-    with a Mask submenu for the tools and mask operations."""
-    bar = window.menuBar()
-    image_menu = next((a.menu() for a in bar.actions() if a.menu() and a.text().replace("&", "") == "Image"), None)
-    if image_menu is None:
-        image_menu = bar.addMenu("&Image")
+def add_mask_menu(image_menu: QMenu, actions: MaskActions) -> QMenu:
+    """The edit commands go into the Image menu, with a Mask submenu for the tools and mask
+    operations."""
     image_menu.addSeparator()
     image_menu.addActions([actions.edit_masked, actions.edit_whole, actions.compare])
     mask_menu = image_menu.addMenu("&Mask")

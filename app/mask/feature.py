@@ -1,18 +1,19 @@
-"""Masked editing in the main window: `install_mask_tools(window)` adds the mask layer, the mask
-tools, the Mask panel, the Image-menu edit commands and before/after to a MainWindow.
+"""Masked editing in the main window: MaskTools, made by the MainWindow, adds the mask layer, the
+mask tools, the Mask panel, the Image-menu edit commands and before/after.
 
 Everything binds to the window's DocumentModel (`window.doc`): the mask is `doc.mask`, every
 stroke and operation is an EditMask on `doc.undo_stack`. Edits run through the window's Session
 like any generation: the result enters the history (the source stays there too: non-destructive)
-and goes on the canvas with SetBase (the window applies every result that way).
+and goes on the canvas with SetBase (the window applies every result that way, then tells us,
+through `result_applied`, so before/after can remember the source).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QToolBar
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar
 
-from app.document.commands import EditMask, SetBase
+from app.document.commands import EditMask
 from app.mask.compare import CompareController
 from app.ui.error_dialog import show_error
 from app.document.base_image import Document
@@ -24,13 +25,16 @@ from app.mask.tools import TOOL_CLASSES, BrushSettings, MaskTool
 from app.mask.panel import MaskPanel
 from app.generation.session import Activity
 from app.ui.bindings import bind
+from app.ui.docks import make_dock
 from glm_core.generation.masking import prepare_mask
 from glm_core.project.request_builder import EditSource, build_request
 from glm_core.generation.validation import InvalidRequest, nearest_valid_size, validate_request
 
 
 class MaskTools(QObject):
-    def __init__(self, window: QMainWindow):
+    def __init__(self, window: QMainWindow, toolbar: QToolBar, view_menu: QMenu, image_menu: QMenu):
+        """`toolbar`: the canvas tools bar the mask tools join; `view_menu` gets the dock's switch,
+        `image_menu` the edit commands."""
         super().__init__(window)
         self.window = window
         self.doc: DocumentModel = window.doc
@@ -43,43 +47,26 @@ class MaskTools(QObject):
         self.actions: MaskActions = build_mask_actions(window)
         self.compare = CompareController(canvas.scene(), self.doc, self)
         self.panel = MaskPanel(self.actions, self.brush)
-        self.dock = self._add_dock()
-        add_mask_menu(window, self.actions)
+        self.dock = self._add_dock(view_menu)
+        add_mask_menu(image_menu, self.actions)
+        toolbar.addSeparator()
+        toolbar.addActions(list(self.actions.tools.values()))
         self._pending_source: Document | None = None  # the image a running edit started from
         self._switching = False  # we are changing the canvas tool ourselves
         self._connect()
         self._update_state()
-        QTimer.singleShot(0, self._join_toolbar)  # the text tools' toolbar may be built after us
 
-    def _join_toolbar(self) -> None:
-        """One Tools toolbar for the canvas: the mask tools go beside Select and Text."""
-        bar = self.window.findChild(QToolBar, "toolsToolBar")
-        if bar is not None:
-            bar.addSeparator()
-            bar.addActions(list(self.actions.tools.values()))
-
-    def _add_dock(self) -> QDockWidget:
+    def _add_dock(self, view_menu: QMenu) -> QDockWidget:
         window = self.window
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.panel)
-        dock = QDockWidget("Mask", window)
-        dock.setObjectName("maskDock")  # saveState/restoreState find docks by name
-        dock.setWidget(scroll)
+        dock = make_dock(window, "Mask", "maskDock", self.panel, scroll=True)
         # Made after the window restored its layout: take the saved place if there is one (asked
         # before adding the dock, or Qt reports its fresh place as restored), else a tab beside
         # History and Model (picking a mask tool raises it).
         if not window.restoreDockWidget(dock):
             window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-            history = getattr(window, "history_dock", None)
-            if history is not None:
-                window.tabifyDockWidget(history, dock)
-                history.raise_()
-        view_menu = next((a.menu() for a in window.menuBar().actions()
-                          if a.menu() and a.text().replace("&", "") == "View"), None)
-        if view_menu is not None:
-            view_menu.addAction(dock.toggleViewAction())
+            window.tabifyDockWidget(window.history_dock, dock)
+            window.history_dock.raise_()
+        view_menu.addAction(dock.toggleViewAction())
         return dock
 
     def _connect(self) -> None:
@@ -108,7 +95,6 @@ class MaskTools(QObject):
         s = w.session
         s.activityChanged.connect(lambda _a: self._update_state())
         s.modelChanged.connect(lambda _r: self._update_state())
-        s.generationFinished.connect(self._on_finished)  # after the window's own handler
         s.generationFailed.connect(self._drop_pending)
         s.cancelled.connect(self._drop_pending)
 
@@ -189,15 +175,11 @@ class MaskTools(QObject):
         # Unlike Generate, the canvas keeps showing the source until the previews come in.
         session.generate(request)
 
-    def _on_finished(self, item) -> None:
+    def result_applied(self, item) -> None:
+        """The window put a finished result on the canvas: an edit's source becomes its "before"."""
         source, self._pending_source = self._pending_source, None
         if source is not None:
             self.compare.record(item.id, source)
-        if source is not None and (self.doc.base is None or self.doc.base.history_id != item.id):
-            # The window applies each result itself (connected first, so it has run by now); were
-            # that ever to change, an edit must still land on the canvas, undoably.
-            result = Document(item.image, item.qimage, item.recipe, item.id)
-            self.doc.undo_stack.push(SetBase(self.doc, result, "Apply edit"))
 
     def _drop_pending(self, *_args) -> None:
         self._pending_source = None
@@ -234,9 +216,3 @@ class MaskTools(QObject):
                     if share == 0 else f"The mask covers {amount} of the image. The prompt says what to "
                     "put there.")
         self.panel.set_status(text)
-
-
-def install_mask_tools(window: QMainWindow) -> MaskTools:
-    """Add masked editing to `window`; the returned object is also `window.mask_tools`."""
-    window.mask_tools = MaskTools(window)
-    return window.mask_tools

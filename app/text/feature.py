@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QToolBar, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from app.canvas.view import CanvasTool
 from app.document.commands import SetSetting
@@ -20,6 +20,7 @@ from app.ui.images import qimage_to_pil
 from app.text.layers_panel import LayersPanel
 from app.text.prompt_preview import PromptPreview
 from app.text.text_panel import TextPanel
+from app.ui.docks import make_dock
 from app.ui.resources import icon
 from app.text.items import BoxSelection
 from app.text.layer import TextLayer
@@ -27,21 +28,10 @@ from app.text.tools import SelectTool, TextTool
 from app.text.typography import load_bundled_fonts, overlay_pil, render_layout_guide
 
 
-def _dock(window: QMainWindow, title: str, name: str, widget: QWidget, scroll: bool = False) -> QDockWidget:
-    dock = QDockWidget(title, window)
-    dock.setObjectName(name)  # saveState/restoreState find docks by name
-    if scroll:
-        area = QScrollArea()
-        area.setWidgetResizable(True)
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        area.setWidget(widget)
-        widget = area
-    dock.setWidget(widget)
-    return dock
-
-
 class TextTools(QObject):
-    def __init__(self, window: QMainWindow):
+    def __init__(self, window: QMainWindow, toolbar: QToolBar, view_menu: QMenu):
+        """`toolbar`: the canvas tools bar Select and Text join; `view_menu`: where the docks'
+        switches go."""
         super().__init__(window)
         self.window = window
         self.font_family = load_bundled_fonts()
@@ -54,26 +44,21 @@ class TextTools(QObject):
         self.text_panel = TextPanel(self.doc, self.selection)
         self.layers_panel = LayersPanel(self.doc, self.selection)
         self.preview = PromptPreview(self.doc, window.create_panel.prompt.edit.toPlainText)
-        self._build_actions()
-        self._add_docks()
+        self._build_actions(toolbar)
+        self._add_docks(view_menu)
         self._connect()
         self.select_action.setChecked(True)
 
     # -- building --
 
-    def _build_actions(self) -> None:
+    def _build_actions(self, toolbar: QToolBar) -> None:
         w = self.window
         self.tool_group = QActionGroup(w)
         self.tool_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
         self.select_action = self._tool_action("Select", "tool-select", "V",
                                                "Select, move, resize and rotate text boxes; double-click to edit")
         self.text_action = self._tool_action("Text", "tool-text", "T", "Drag on the canvas to add a text box")
-        self.toolbar = QToolBar("Tools", w)
-        self.toolbar.setObjectName("toolsToolBar")
-        self.toolbar.setMovable(False)
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.toolbar.addActions([self.select_action, self.text_action])
-        w.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        toolbar.addActions([self.select_action, self.text_action])
 
     def _tool_action(self, text: str, icon_name: str, key: str, tip: str) -> QAction:
         action = QAction(icon(icon_name), text, self.window)
@@ -86,11 +71,11 @@ class TextTools(QObject):
         self.window.addAction(action)  # the shortcut works with the toolbar hidden
         return action
 
-    def _add_docks(self) -> None:
+    def _add_docks(self, view_menu: QMenu) -> None:
         w = self.window
-        self.text_dock = _dock(w, "Text", "textDock", self.text_panel, scroll=True)
-        self.layers_dock = _dock(w, "Layers", "layersDock", self.layers_panel)
-        self.layout_dock = _dock(w, "Layout", "layoutDock", self.preview)
+        self.text_dock = make_dock(w, "Text", "textDock", self.text_panel, scroll=True)
+        self.layers_dock = make_dock(w, "Layers", "layersDock", self.layers_panel)
+        self.layout_dock = make_dock(w, "Layout", "layoutDock", self.preview)
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         # A strip under the canvas only (not under the side columns), so the Create panel keeps
         # its height and the composed prompt stays in view while boxes move.
@@ -108,18 +93,12 @@ class TextTools(QObject):
             # column) that comes to the front when boxes are worked on; under the canvas, the
             # prompt strip and Layers side by side.
             w.splitDockWidget(self.layout_dock, self.layers_dock, Qt.Orientation.Horizontal)
-            history = getattr(w, "history_dock", None)
-            if history is not None:
-                w.tabifyDockWidget(history, self.text_dock)
-                history.raise_()
+            w.tabifyDockWidget(w.history_dock, self.text_dock)
+            w.history_dock.raise_()
             QTimer.singleShot(0, self._default_sizes)  # sizes only stick once the window is laid out
-        view_menu = next((a.menu() for a in w.menuBar().actions()
-                          if a.menu() and a.text().replace("&", "") == "View"), None)
-        if view_menu is not None:
-            view_menu.addSeparator()
-            for dock in (self.text_dock, self.layers_dock, self.layout_dock):
-                view_menu.addAction(dock.toggleViewAction())
-            view_menu.addAction(self.toolbar.toggleViewAction())
+        view_menu.addSeparator()
+        for dock in (self.text_dock, self.layers_dock, self.layout_dock):
+            view_menu.addAction(dock.toggleViewAction())
 
     def _default_sizes(self) -> None:
         self.window.resizeDocks([self.layout_dock], [210], Qt.Orientation.Vertical)
@@ -141,16 +120,12 @@ class TextTools(QObject):
         follow(self.preview.overlay, settings, ("overlay_text",), lambda: self._show_overlay(settings.overlay_text))
         for tool in (self.select_tool, self.text_tool):  # another tool (a mask tool) took the canvas
             tool.left = lambda: QTimer.singleShot(0, self._sync_actions)
-        self._following_mask = False
 
-    def _follow_mask_tools(self) -> None:
-        """Leaving a mask tool with none chosen gives the canvas back to Select. Hooked up the
-        first time a mask tool takes the canvas: the mask tools may be installed after us."""
-        mask = getattr(self.window, "mask_tools", None)
-        if mask is not None and not self._following_mask:
-            self._following_mask = True
-            for action in mask.actions.tools.values():
-                action.toggled.connect(lambda on: on or QTimer.singleShot(0, self._select_if_idle))
+    def follow_other_tools(self, actions) -> None:
+        """Leaving another canvas tool (a mask tool) with none chosen gives the canvas back to
+        Select. Queued: the other tool's own toggle handler changes the canvas tool first."""
+        for action in actions:
+            action.toggled.connect(lambda on: on or QTimer.singleShot(0, self._select_if_idle))
 
     # -- tools --
 
@@ -168,8 +143,6 @@ class TextTools(QObject):
     def _sync_actions(self) -> None:
         """Another tool (a mask tool) took the canvas: ours must not stay checked."""
         tool = self.window.canvas.tool
-        if tool not in (self.select_tool, self.text_tool):
-            self._follow_mask_tools()
         for action, mine in ((self.select_action, self.select_tool), (self.text_action, self.text_tool)):
             if action.isChecked() and tool is not mine:
                 action.setChecked(False)
@@ -199,9 +172,3 @@ class TextTools(QObject):
     def render_guide(self, boxes, size: tuple[int, int], out_size: tuple[int, int]):
         """The layout guide picture (PIL) for glm_core's build_request."""
         return qimage_to_pil(render_layout_guide(boxes, size, out_size))
-
-
-def install_text_tools(window: QMainWindow) -> TextTools:
-    """Add text layout to `window`; the returned object is also `window.text_tools`."""
-    window.text_tools = TextTools(window)
-    return window.text_tools

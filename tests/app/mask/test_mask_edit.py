@@ -14,7 +14,7 @@ from glm_core.generation.masking import feather, prepare_mask
 
 
 def tools_of(window):
-    return window.mask_tools  # installed by MainWindow (app/mask_integration.install_mask_tools)
+    return window.mask_tools  # made by MainWindow
 
 
 def drag(qtbot, window, points, button=Qt.MouseButton.LeftButton):

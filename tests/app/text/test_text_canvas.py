@@ -210,12 +210,7 @@ def test_items_follow_the_document(setup):
 
 def test_mask_tool_takes_the_canvas_and_select_comes_back(setup, qtbot):
     window, tools, doc, canvas = setup
-    mask = getattr(window, "mask_tools", None)
-    if mask is None:
-        from app.mask.feature import install_mask_tools
-
-        mask = install_mask_tools(window)
-    qtbot.wait(20)  # hook-ups queued at install
+    mask = window.mask_tools
     brush = next(iter(mask.actions.tools.values()))
     brush.setChecked(True)
     qtbot.waitUntil(lambda: not tools.select_action.isChecked())

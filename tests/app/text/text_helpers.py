@@ -13,13 +13,8 @@ ALT = Qt.KeyboardModifier.AltModifier
 
 
 def text_tools(window):
-    """The window's text tools (installing them if the window does not yet)."""
-    tools = getattr(window, "text_tools", None)
-    if tools is None:
-        from app.text.feature import install_text_tools
-
-        tools = install_text_tools(window)
-    return tools
+    """The window's text feature."""
+    return window.text_tools
 
 
 def _send(view, kind, doc_point, button, buttons, modifiers=NONE):
