@@ -47,6 +47,14 @@ class StudioStatusBar(QStatusBar):
         self.addWidget(self.time)
         for label in (self.model, self.device, self.memory):
             self.addPermanentWidget(label)
+        self.save_indicator = QProgressBar()  # shown while a project is written
+        self.save_indicator.setObjectName("saveIndicator")
+        self.save_indicator.setRange(0, 0)  # busy: a save has no useful percentage
+        self.save_indicator.setFixedWidth(90)
+        self.save_indicator.setTextVisible(False)
+        self.save_indicator.setToolTip("Saving the project…")
+        self.save_indicator.hide()
+        self.addPermanentWidget(self.save_indicator)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)

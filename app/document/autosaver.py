@@ -136,3 +136,12 @@ class Autosaver(QObject):
                 self.store.close()
             except OSError:
                 log.exception("could not remove the autosave")
+
+
+def default_store() -> AutosaveStore | None:
+    """This user's autosave folder; None (autosave off, logged) when it cannot be written."""
+    try:
+        return AutosaveStore()
+    except OSError:
+        log.exception("autosave is off: its folder cannot be written")
+        return None

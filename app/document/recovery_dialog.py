@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout, QWidget)
 
+from app.document.autosaver import Autosaver
+from app.document.file_commands import FileCommands
+from app.document.project_io import from_project
+from app.ui.error_dialog import show_error
+from glm_core.project import ProjectError
 from glm_core.project.autosave import AutosaveEntry
 
 EntryRole = Qt.ItemDataRole.UserRole + 1
@@ -107,3 +113,32 @@ class RecoveryDialog(QDialog):
             self.accept()
         else:
             self.list.setCurrentRow(0)
+
+
+def offer_recovery(parent, autosaver: Autosaver, files: FileCommands, then: Callable[[], None]) -> RecoveryDialog | None:
+    """At start: the autosaves crashed sessions left, in a dialog; `then` runs once it is closed
+    (at once when there is nothing to recover, and None is returned)."""
+    entries = autosaver.crashed_sessions()
+    if not entries:
+        then()
+        return None
+    dialog = RecoveryDialog(entries, parent)
+    dialog.recoverRequested.connect(lambda entry: recover(parent, autosaver, files, entry))
+    dialog.discardRequested.connect(autosaver.discard)
+    dialog.finished.connect(lambda _result: then())
+    dialog.open()
+    return dialog
+
+
+def recover(parent, autosaver: Autosaver, files: FileCommands, entry: AutosaveEntry) -> bool:
+    """Open a crashed session's work as unsaved; its old autosave goes once this one has the work."""
+    try:
+        project = autosaver.recover(entry)
+    except (ProjectError, OSError) as exc:
+        show_error(parent, "This autosave cannot be recovered", str(exc))
+        return False
+    files.load_recovered(from_project(project))
+    autosaver.discard_after_next_save(entry)
+    autosaver.autosave()  # the work is safe in this session's autosave before the old one goes
+    return True
+

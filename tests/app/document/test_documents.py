@@ -408,11 +408,11 @@ def test_save_runs_off_the_gui_thread_with_a_busy_indicator(make_window, qtbot, 
     window.actions.save.trigger()
     qtbot.waitUntil(lambda: bool(threads))
     assert threads[0] is not threading.main_thread()
-    assert window.save_indicator.isVisible() and not window.actions.save.isEnabled()
+    assert window.status.save_indicator.isVisible() and not window.actions.save.isEnabled()
     doc.undo_stack.push(AddBox(doc, TextBox("B", 0, 0, 10, 10)))  # the GUI stays usable meanwhile
     with qtbot.waitSignal(window.files.saved, timeout=10_000):
         release.set()
-    assert not window.save_indicator.isVisible() and window.actions.save.isEnabled()
+    assert not window.status.save_indicator.isVisible() and window.actions.save.isEnabled()
     assert [b.text for b in load_project(tmp_path / "slow.glmstudio").boxes] == ["A"]
     assert window.isWindowModified()  # "B" came after the snapshot
 
@@ -486,7 +486,7 @@ def test_crash_recovery_offers_recover_and_discard(make_window, qtbot, tmp_path)
     assert dialog is not None and dialog.isVisible()
     assert len(dialog.entries()) == 2 and dialog.list.item(0).text().startswith("Autosaved today at")
     assert dialog.list.item(1).text().endswith("(1 hour ago)")  # newest first, with the time saved
-    assert window.first_run_dialog is None  # the first-run question waits for this one
+    assert window.models.first_run_dialog is None  # the first-run question waits for this one
 
     dialog.list.setCurrentRow(1)
     older = dialog.selected()
@@ -494,7 +494,7 @@ def test_crash_recovery_offers_recover_and_discard(make_window, qtbot, tmp_path)
     qtbot.waitUntil(lambda: not older.path.exists())
     assert dialog.isVisible() and len(dialog.entries()) == 1
     dialog.recover_button.click()
-    assert not dialog.isVisible() and window.first_run_dialog is not None
+    assert not dialog.isVisible() and window.models.first_run_dialog is not None
 
     assert document_state(window) == document_state(source)
     assert window.isWindowModified()  # recovered work is unsaved until saved

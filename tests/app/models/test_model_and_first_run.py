@@ -12,7 +12,7 @@ def loaded(report):
 def test_first_run_offers_demo_download_and_folder_honestly(make_window, qtbot, settings):
     window = make_window(source=None)
     window.start()
-    dialog = window.first_run_dialog
+    dialog = window.models.first_run_dialog
     assert dialog is not None and dialog.isVisible()
     text = " ".join(label.text() for label in dialog.findChildren(type(window.demo_banner)))
     assert "random weights" in text and "noise" in text
@@ -32,7 +32,7 @@ def test_first_run_folder_that_is_not_a_model_fails_readably(make_window, qtbot,
     window.files.dialogs.model_folder = lambda parent: str(tmp_path)
     window.start()
     with qtbot.waitSignal(window.session.loadFailed, timeout=30_000):
-        window.first_run_dialog.folder_button.click()
+        window.models.first_run_dialog.folder_button.click()
     assert settings.model_source == str(tmp_path)
     boxes = error_boxes(window)
     assert len(boxes) == 1 and "model_index.json" in boxes[0].text()
@@ -109,7 +109,7 @@ def test_a_hub_model_that_is_not_downloaded_is_not_fetched_silently(make_window,
     panel.set_choice("zai-org/GLM-Image", "nf4", "auto")
     panel.load_button.click()
     # Instead of a silent 35 GB fetch, the model manager opens on that model, ready to download.
-    dialog = window.model_manager.dialog
+    dialog = window.models.manager_dialog
     assert dialog is not None and dialog.isVisible()
     assert error_boxes(window) == []
     assert not window.session.busy and settings.model_source == ""

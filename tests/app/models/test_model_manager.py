@@ -69,7 +69,7 @@ def gets(hub, path=None):
 def test_download_with_progress_then_verify_and_use_loads_it(make_window, online, qtbot):
     window = make_window(source=None)
     window.actions.manage_models.trigger()
-    dialog = window.model_manager.dialog
+    dialog = window.models.manager_dialog
     assert dialog is not None and dialog.isVisible()
     official = dialog.selected()
     assert official.id == OFFICIAL and dialog.cell(OFFICIAL).text == "Not downloaded"
@@ -96,7 +96,7 @@ def test_download_with_progress_then_verify_and_use_loads_it(make_window, online
         dialog.use_button.click()
     assert window.session.report.model_id == OFFICIAL
     assert window.settings.model_source == OFFICIAL
-    assert window.model_manager.dialog is None  # closed and handed back
+    assert window.models.manager_dialog is None  # closed and handed back
 
 
 def test_cancel_keeps_the_partial_download_and_resume_continues_it(manager, online, qtbot, tmp_path):
@@ -192,7 +192,7 @@ def test_too_little_disk_space_is_refused_up_front(manager, online, qtbot, monke
 def test_closing_during_a_download_cancels_it_and_joins_the_thread(make_window, online, qtbot):
     window = make_window(source=None)
     window.model_panel.manage_link.linkActivated.emit("manage")  # the Model panel's "Manage models…"
-    dialog = window.model_manager.dialog
+    dialog = window.models.manager_dialog
     assert dialog is not None and dialog.isVisible()
     online.faults.slow[BIG] = 0.01
     with qtbot.waitSignal(dialog.runner.progressed, timeout=TIMEOUT,
@@ -220,7 +220,7 @@ def test_add_and_remove_a_local_folder(manager, demo_folder):
 def test_first_run_download_opens_the_manager_and_uses_the_model(make_window, online, qtbot):
     window = make_window(source=None)
     window.start()
-    first_run = window.first_run_dialog
+    first_run = window.models.first_run_dialog
     with qtbot.waitSignal(window.session.modelChanged, timeout=60_000, check_params_cb=lambda r: r is not None):
         first_run.download_button.click()
         manager = first_run.model_manager
