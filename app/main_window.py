@@ -29,7 +29,7 @@ from app.generation.create_panel import CreatePanel
 from app.generation.prompt_commit import PromptCommit
 from app.generation.history_panel import HistoryPanel
 from app.models.model_panel import ModelPanel
-from app.document.project_io import DocumentState, LoadedProject, load_state, to_project
+from app.document.project_io import DocumentState, LoadedProject, to_project
 from app.generation.session import Activity, Session
 from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
 
     def _follow_size_picker(self, width: int, height: int) -> None:
         if (width, height) != self.doc.size and not self.canvas_in_use and self._is_blank():
-            self.doc._apply_size(width, height)  # a blank page changes size without an undo step
+            self.doc.resize_blank_page(width, height)
 
     def undo(self) -> None:
         self.commit_pending_edits()
@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
         # text switches belong to the poster: a new document starts with them off.
         self.doc.settings.update(**{**dict.fromkeys(PER_DOCUMENT, False), **(loaded.settings if loaded else {})})
         state = loaded.state if loaded is not None else DocumentState(*self.create_panel.size_picker.size)
-        load_state(self.doc, state)
+        self.doc.replace_all(state)
         self.history.replace_all(loaded.history if loaded is not None else [])
         self.autosaver.clear()  # the closed document's autosave must not come back after a crash
         self.canvas.fit_to_window()

@@ -2,8 +2,9 @@
 and the generation settings (glm_core GenerationSettings: the prompt as typed is its `prompt`).
 
 Widgets bind to its signals and never change it directly: every user edit is a QUndoCommand
-(app/document/commands.py) pushed on `undo_stack`, and commands call the `_apply_*` methods below. That
-keeps undo/redo exact and lets each edit be tested on its own.
+(app/document/commands.py) pushed on `undo_stack`, and only commands call the `_apply_*` methods
+below. That keeps undo/redo exact and lets each edit be tested on its own. The two changes that
+are not edits are public: `replace_all` (New, Open, Recover) and `resize_blank_page`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,31 @@ class DocumentModel(QObject):
         from app.ui.images import qimage_to_pil
 
         return qimage_to_pil(self.mask).getbbox() is None
+
+    # -- changes that are not edits --
+
+    def replace_all(self, state) -> None:
+        """Hold `state` (app/document/project_io.DocumentState) instead, every view following,
+        with a fresh undo history: opening a document is not an edit."""
+        for box in reversed(list(self.boxes)):
+            self._apply_remove_box(box.id)
+        self._apply_base(None)
+        self._apply_size(state.width, state.height)
+        mask = state.mask
+        if mask is None or mask.size().toTuple() != (state.width, state.height):
+            mask = blank_mask(state.width, state.height)
+        self._apply_mask_region(QRect(0, 0, state.width, state.height),
+                                mask.convertToFormat(QImage.Format.Format_Grayscale8))
+        self._apply_base(state.base)
+        for index, box in enumerate(state.boxes):
+            self._apply_insert_box(index, box)
+        self._apply_prompts(state.scene_prompt, state.pinned_prompt)
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+
+    def resize_blank_page(self, width: int, height: int) -> None:
+        """A page with nothing on it follows the size picker, without an undo step."""
+        self._apply_size(width, height)
 
     # -- changing: called by commands only --
 

@@ -35,11 +35,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QObject, QRect, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage
 
 from app.document.base_image import Document
-from app.document.model import DocumentModel, blank_mask
+from app.document.model import DocumentModel
 from app.generation.history import HistoryItem, make_thumbnail
 from app.ui.images import pil_to_qimage, qimage_to_pil
 from glm_core.project import HistoryEntry, ImageLayer, Project
@@ -160,26 +160,6 @@ def from_project(project: Project) -> LoadedProject:
     state = DocumentState(project.width, project.height, base, boxes, mask,
                           project.scene_prompt, project.pinned_prompt)
     return LoadedProject(state, history, settings, Path(path) if path else None, notes)
-
-
-def load_state(doc: DocumentModel, state: DocumentState) -> None:
-    """Replace what `doc` holds with `state`, through the model's own _apply_* methods so every
-    view follows, then start a fresh undo history (opening a document is not an edit)."""
-    for box in reversed(list(doc.boxes)):
-        doc._apply_remove_box(box.id)
-    doc._apply_base(None)
-    doc._apply_size(state.width, state.height)
-    mask = state.mask
-    if mask is None or mask.size().toTuple() != (state.width, state.height):
-        mask = blank_mask(state.width, state.height)
-    doc._apply_mask_region(QRect(0, 0, state.width, state.height),
-                           mask.convertToFormat(QImage.Format.Format_Grayscale8))
-    doc._apply_base(state.base)
-    for index, box in enumerate(state.boxes):
-        doc._apply_insert_box(index, box)
-    doc._apply_prompts(state.scene_prompt, state.pinned_prompt)
-    doc.undo_stack.clear()
-    doc.undo_stack.setClean()
 
 
 # --- writing off the GUI thread ------------------------------------------------------------
