@@ -1,4 +1,4 @@
-"""Text layout in the main window: `install_text_tools(window)` adds the text boxes on the canvas,
+"""Text layout in the main window: TextTools, made by the MainWindow, adds the text boxes on the canvas,
 the Select (V) and Text (T) tools, the Text, Layers and Layout docks, the layout guide picture
 (glm_core/project/request_builder.py decides when it is sent) and the "Overlay my text" export.
 
