@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from app.generation.history import make_thumbnail
+from app.jobs import NewestValue
 from app.ui.images import pil_to_qimage
 from app.generation.progress import LoadStep
 from glm_core.generation.events import Cancelled, Failed, Finished, Phase, PreviewImage
@@ -58,7 +59,7 @@ class GenerationWorker(QObject):
         self._cancelled_up_to = 0  # every job numbered up to this one is cancelled
         self._active_job: int | None = None
         self._load_cancel: threading.Event | None = None
-        self._frame: PreviewFrame | None = None
+        self._frame: NewestValue[PreviewFrame] = NewestValue()
 
     # -- called from the GUI thread --
 
@@ -76,9 +77,7 @@ class GenerationWorker(QObject):
     def take_preview(self) -> PreviewFrame | None:
         """The newest preview, once. Previews replace each other here instead of queueing, so a
         fast stream of frames can never pile up behind a busy GUI."""
-        with self._lock:
-            frame, self._frame = self._frame, None
-        return frame
+        return self._frame.take()
 
     # -- slots, run on the worker thread --
 
@@ -173,9 +172,7 @@ class GenerationWorker(QObject):
             self.cancelled.emit(job)
 
     def _post_preview(self, frame: PreviewFrame) -> None:
-        with self._lock:
-            was_empty, self._frame = self._frame is None, frame
-        if was_empty:
+        if self._frame.put(frame):
             self.previewReady.emit(frame.job)
 
 

@@ -19,6 +19,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from app.jobs import NewestValue
 from glm_core.models.download_progress import DownloadCancelled, DownloadProgress
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,7 @@ class ModelTaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._lock = threading.Lock()
-        self._latest: DownloadProgress | None = None
+        self._latest: NewestValue[DownloadProgress] = NewestValue()
         self._thread: threading.Thread | None = None
         self._cancel: threading.Event | None = None
         self._task: tuple[str, str] | None = None  # (kind, model id)
@@ -77,7 +77,8 @@ class ModelTaskRunner(QObject):
             raise RuntimeError(f"a {self._task[0]} of {self._task[1]} is still running")
         cancel = threading.Event()
         self._number += 1
-        self._task, self._cancel, self._latest = (kind, model_id), cancel, None
+        self._task, self._cancel = (kind, model_id), cancel
+        self._latest.take()  # nothing of an earlier task
         self._thread = threading.Thread(target=self._run, args=(self._number, kind, model_id, fn, cancel),
                                         name=f"model-{kind}", daemon=True)
         log.info("model %s of %s started", kind, model_id)
@@ -104,9 +105,7 @@ class ModelTaskRunner(QObject):
 
     def _run(self, number: int, kind: str, model_id: str, fn: TaskFn, cancel: threading.Event) -> None:
         def on_progress(progress: DownloadProgress) -> None:
-            with self._lock:
-                was_empty, self._latest = self._latest is None, progress
-            if was_empty:
+            if self._latest.put(progress):
                 self._emit("_progressWaiting", number)
 
         try:
@@ -129,8 +128,7 @@ class ModelTaskRunner(QObject):
 
     @Slot(int)
     def _relay_progress(self, number: int) -> None:
-        with self._lock:
-            progress, self._latest = self._latest, None
+        progress = self._latest.take()
         if progress is not None and number == self._number and self._task is not None:
             self.progressed.emit(self._task[1], progress)
 
@@ -141,7 +139,6 @@ class ModelTaskRunner(QObject):
         if self._thread is not None:
             self._thread.join()  # it has nothing left to do but return
         self._thread = self._cancel = self._task = None
-        with self._lock:
-            self._latest = None
+        self._latest.take()
         log.info("model %s of %s: %s", outcome.kind, outcome.model_id, outcome.status)
         self.finished.emit(outcome)

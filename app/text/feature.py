@@ -39,8 +39,10 @@ class TextTools(QObject):
         self.selection = BoxSelection(self)
         self._had_selection = False
         self.layer = TextLayer(window.canvas, self.doc, self.selection, self)
-        self.select_tool = SelectTool(self.layer)
-        self.text_tool = TextTool(self.layer)  # new boxes: font_family "" = the bundled font
+        # Another tool (a mask tool) taking the canvas unchecks ours, once its own switch is done.
+        left = lambda: QTimer.singleShot(0, self._sync_actions)  # noqa: E731
+        self.select_tool = SelectTool(self.layer, left)
+        self.text_tool = TextTool(self.layer, left=left)  # new boxes: font_family "" = the bundled font
         self.text_panel = TextPanel(self.doc, self.selection)
         self.layers_panel = LayersPanel(self.doc, self.selection)
         self.preview = PromptPreview(self.doc, window.create_panel.prompt.edit.toPlainText)
@@ -118,8 +120,6 @@ class TextTools(QObject):
             bind(check, settings, name, lambda on, name=name, text=text: self.doc.undo_stack.push(
                 SetSetting(self.doc, name, on, f"{text} {'on' if on else 'off'}")))
         follow(self.preview.overlay, settings, ("overlay_text",), lambda: self._show_overlay(settings.overlay_text))
-        for tool in (self.select_tool, self.text_tool):  # another tool (a mask tool) took the canvas
-            tool.left = lambda: QTimer.singleShot(0, self._sync_actions)
 
     def follow_other_tools(self, actions) -> None:
         """Leaving another canvas tool (a mask tool) with none chosen gives the canvas back to

@@ -8,6 +8,7 @@ prompt) follow the mouse while the whole drag stays one undo step.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
@@ -57,9 +58,9 @@ class _DoubleClicks(QObject):
 class SelectTool(CanvasTool):
     cursor = Qt.CursorShape.ArrowCursor
 
-    def __init__(self, layer: TextLayer):
+    def __init__(self, layer: TextLayer, left: Callable[[], None] = lambda: None):
         self.layer = layer
-        self.left = lambda: None  # called when another tool takes the canvas
+        self.left = left  # called when another tool takes the canvas
         self._drag: dict | None = None
         self._double_clicks = _DoubleClicks(self)
 
@@ -203,11 +204,11 @@ class TextTool(CanvasTool):
 
     cursor = Qt.CursorShape.IBeamCursor
 
-    def __init__(self, layer: TextLayer, default_font: str = ""):
+    def __init__(self, layer: TextLayer, default_font: str = "", left: Callable[[], None] = lambda: None):
         self.layer = layer
         self.default_font = default_font
         self.created = _Created()
-        self.left = lambda: None  # called when another tool takes the canvas
+        self.left = left  # called when another tool takes the canvas
         self._start: QPointF | None = None
 
     def deactivate(self, view) -> None:
