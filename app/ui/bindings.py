@@ -12,25 +12,27 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QAbstractButton, QWidget
+from shiboken6 import isValid
 
 from glm_core.generation.settings import GenerationSettings
 
 
 def follow(widget: QWidget, settings: GenerationSettings, names: tuple[str, ...], show: Callable[[], None],
            quiet: bool = True) -> None:
-    """Call `show()` now and whenever one of `names` changes, for as long as the widget lives;
+    """Call `show()` now and whenever one of `names` changes, while the widget lives;
     `quiet`: with the widget's own signals blocked (it is not the user editing)."""
     def refresh() -> None:
         with QSignalBlocker(widget) if quiet else contextlib.nullcontext():
             show()
 
     def changed(name: str, _value) -> None:
-        if name in names:
+        if not isValid(widget):  # the widget is gone (its window closed): stop following
+            stop()
+        elif name in names:
             refresh()
 
     refresh()
     stop = settings.observe(changed)
-    widget.destroyed.connect(lambda *_: stop())
 
 
 def bind(widget: QWidget, settings: GenerationSettings, name: str,
