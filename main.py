@@ -11,8 +11,8 @@ def main(argv: list[str] | None = None) -> int:
         from app.main import run_app  # Qt is imported only for the window
 
         return run_app(sys.argv[:1] + argv[1:])
-    from app.cli_text import QtTextRenderer  # imports Qt only once text is drawn (--overlay, --layout-guide)
-    from glm_core.cli import main as cli_main
+    from app.text.cli_renderer import QtTextRenderer  # imports Qt only once text is drawn (--overlay, --layout-guide)
+    from cli.main import main as cli_main
 
     return cli_main(argv, text_renderer=QtTextRenderer())
 

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
-from app.logs import setup_logging
-from app.resources import resource_path
-from app.theme import apply_theme
+from app.ui.logs import setup_logging
+from app.ui.resources import resource_path
+from app.ui.theme import apply_theme
 from glm_core.paths import APP_NAME, user_log_dir
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def run_app(argv: list[str]) -> int:
 
     from app.main_window import MainWindow
     from app.settings import StudioSettings
-    from glm_core.loader import preload_libraries
+    from glm_core.models.loader import preload_libraries
 
     preload_libraries()
 

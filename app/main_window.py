@@ -5,79 +5,46 @@ from __future__ import annotations
 import logging
 import secrets
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
-                               QUndoView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QUndoView, QVBoxLayout, QWidget
 
-from app.autosave import AUTOSAVE_INTERVAL_MS, Autosaver
-from app.canvas import CanvasView
-from app.commands import SetBase, SetPrompts
-from app.dialogs.error_dialog import show_error
-from app.dialogs.file_dialogs import FileDialogs
-from app.dialogs.first_run import FirstRunDialog
-from app.dialogs.model_launcher import ModelManagerLauncher
-from app.dialogs.recovery import RecoveryDialog
-from app.document import Document
-from app.document_model import DocumentModel
-from app.file_commands import FileCommands
-from app.history import HistoryItem, HistoryModel
-from app.menus import build_actions, build_menus
-from app.model_source import needs_download
-from app.panels.create_panel import CreatePanel
-from app.panels.history_panel import HistoryPanel
-from app.panels.model_panel import DEMO_WARNING, ModelPanel
-from app.project_io import DocumentState, LoadedProject, from_project, load_state, to_project
-from app.session import Activity, Session
+from app.document.autosaver import AUTOSAVE_INTERVAL_MS, Autosaver, default_store
+from app.document.undo_panel import undo_history_panel
+from app.canvas.view import CanvasView
+from app.document.commands import SetBase, SetPrompts
+from app.ui.error_dialog import show_error
+from app.document.file_dialogs import FileDialogs
+from app.models.model_loading import ModelLoading, demo_banner
+from app.document.recovery_dialog import RecoveryDialog, offer_recovery
+from app.document.base_image import Document
+from app.document.model import DocumentModel
+from app.document.file_commands import FileCommands
+from app.generation.history import HistoryItem, HistoryModel
+from app.mask.feature import MaskTools
+from app.menus import build_actions, build_menus, build_tools_bar
+from app.text.feature import TextTools
+from app.ui.docks import make_dock
+from app.generation.create_panel import CreatePanel
+from app.generation.prompt_commit import PromptCommit
+from app.generation.history_panel import HistoryPanel
+from app.models.model_panel import ModelPanel
+from app.document.project_io import DocumentState, LoadedProject, to_project
+from app.generation.session import Activity, Session
 from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
-from app.worker import GenerationWorker
+from app.generation.worker import GenerationWorker
 from glm_core import __version__
-from glm_core.autosave import AutosaveEntry, AutosaveStore
-from glm_core.events import Phase
-from glm_core.loader import LoadOptions
+from glm_core.project.autosave import AutosaveStore
+from glm_core.generation.events import Phase
 from glm_core.paths import APP_NAME, user_log_dir
-from glm_core.project import Project, ProjectError
-from glm_core.request import GenerationRequest
-from glm_core.validation import MAX_SEED, InvalidRequest, validate_request
+from glm_core.project import Project
+from glm_core.generation.request import GenerationRequest
+from glm_core.generation.settings import PER_DOCUMENT, REMEMBERED
+from glm_core.project.request_builder import build_request
+from glm_core.generation.validation import MAX_SEED, InvalidRequest, validate_request
 
 log = logging.getLogger(__name__)
-
-PROMPT_COMMIT_MS = 700  # typing pauses this long before the prompt becomes one undo step
-
-
-def _dock(window: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-    dock = QDockWidget(title, window)
-    dock.setObjectName(name)  # saveState/restoreState find docks by name
-    dock.setWidget(widget)
-    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-    window.addDockWidget(area, dock)
-    return dock
-
-
-def _undo_panel(view: QUndoView) -> QWidget:
-    panel = QWidget()
-    panel.setObjectName("undoPanel")
-    hint = QLabel("Every change to this poster, oldest first. Click a step to go back to it; "
-                  "a new change after going back replaces the steps below.")
-    hint.setObjectName("hint")
-    hint.setWordWrap(True)
-    layout = QVBoxLayout(panel)
-    layout.setContentsMargins(10, 10, 10, 10)
-    layout.setSpacing(8)
-    layout.addWidget(hint)
-    layout.addWidget(view, 1)
-    return panel
-
-
-def _default_store() -> AutosaveStore | None:
-    try:
-        return AutosaveStore()
-    except OSError:
-        log.exception("autosave is off: its folder cannot be written")
-        return None
-
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: StudioSettings, worker: GenerationWorker | None = None,
@@ -91,17 +58,12 @@ class MainWindow(QMainWindow):
         self.history = HistoryModel(self)
         self.doc = DocumentModel(parent=self)  # the one open poster; New and Open refill it
         self.session = Session(self.history, worker, parent=self)
-        self.first_run_dialog: FirstRunDialog | None = None
         self.recovery_dialog: RecoveryDialog | None = None
         self._closed = False
-        self._syncing_prompt = False
         self.files = FileCommands(self, settings, dialogs or FileDialogs())
 
         self.canvas = CanvasView()
-        self.demo_banner = QLabel(f"{DEMO_WARNING} Load GLM-Image in the Model panel for real posters.")
-        self.demo_banner.setObjectName("demoBanner")
-        self.demo_banner.setWordWrap(True)
-        self.demo_banner.hide()
+        self.demo_banner = demo_banner()
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -110,23 +72,21 @@ class MainWindow(QMainWindow):
         column.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
-        self.create_panel = CreatePanel()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.create_panel)
-        self.history_panel = HistoryPanel(self.history)
-        self.model_panel = ModelPanel()
-        self.create_dock = _dock(self, "Create", "createDock", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.history_dock = _dock(self, "History", "historyDock", self.history_panel, right)
-        self.model_dock = _dock(self, "Model", "modelDock", self.model_panel, right)
-        self.tabifyDockWidget(self.history_dock, self.model_dock)
-        self.history_dock.raise_()
+        self.create_panel = CreatePanel(self.doc.settings)
         self.undo_view = QUndoView(self.doc.undo_stack)
         self.undo_view.setObjectName("undoView")
         self.undo_view.setEmptyLabel("Start")  # the document as opened, before the first edit
-        self.undo_dock = _dock(self, "Undo History", "undoDock", _undo_panel(self.undo_view), right)
+        self.history_panel = HistoryPanel(self.history)
+        self.model_panel = ModelPanel()
+        self.create_dock = make_dock(self, "Create", "createDock", self.create_panel, scroll=True)
+        self.history_dock = make_dock(self, "History", "historyDock", self.history_panel)
+        self.model_dock = make_dock(self, "Model", "modelDock", self.model_panel)
+        self.undo_dock = make_dock(self, "Undo History", "undoDock", undo_history_panel(self.undo_view))
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.create_dock)
+        for dock in (self.history_dock, self.model_dock, self.undo_dock):
+            self.addDockWidget(right, dock)
+        self.tabifyDockWidget(self.history_dock, self.model_dock)
         self.tabifyDockWidget(self.model_dock, self.undo_dock)  # a tab beside History and Model
         self.undo_dock.hide()  # View ▸ Undo History shows it, in front
         self.undo_dock.toggleViewAction().triggered.connect(lambda shown: shown and self.undo_dock.raise_())
@@ -134,34 +94,26 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.create_dock, self.history_dock], [340, 300], Qt.Orientation.Horizontal)
         self.status = StudioStatusBar(self.session)
         self.setStatusBar(self.status)
-        self.save_indicator = QProgressBar()
-        self.save_indicator.setObjectName("saveIndicator")
-        self.save_indicator.setRange(0, 0)  # busy: a save has no useful percentage
-        self.save_indicator.setFixedWidth(90)
-        self.save_indicator.setTextVisible(False)
-        self.save_indicator.setToolTip("Saving the project…")
-        self.save_indicator.hide()
-        self.status.addPermanentWidget(self.save_indicator)
         self.actions = build_actions(self)
         self.menus = build_menus(self, self.actions,
                                  [self.create_dock, self.history_dock, self.model_dock, self.undo_dock])
-        self.autosaver = Autosaver(autosave if autosave is not None else _default_store(),
+        self.autosaver = Autosaver(autosave if autosave is not None else default_store(),
                                    self._autosave_snapshot, autosave_interval_ms, self)
-        self._prompt_timer = QTimer(self)
-        self._prompt_timer.setSingleShot(True)
-        self._prompt_timer.setInterval(PROMPT_COMMIT_MS)
-        self._prompt_timer.timeout.connect(self.commit_pending_edits)
         self._connect()
-        self.model_manager = ModelManagerLauncher(self, self.actions.manage_models)  # Model ▸ Manage Models…
+        self.models = ModelLoading(self, settings, self.session, self.model_panel, self.files.dialogs, self.status,
+                                   self.actions.load_model, self.actions.manage_models)
         self._restore()
         self.files.fill_recent_menu(self.menus.recent, self.actions.clear_recent)
         self._update_state()
         self._update_title()
-        from app.mask_integration import install_mask_tools  # masked editing: layer, tools, Mask panel
-        from app.text_integration import install_text_tools  # text boxes, Select/Text tools, their docks
-
-        install_mask_tools(self)
-        install_text_tools(self)
+        # The features, each given what it joins: the canvas tools bar, the View and Image menus.
+        self.tools_bar = build_tools_bar(self)
+        self.text_tools = TextTools(self, self.tools_bar, self.menus.view)  # text boxes, Select/Text, their docks
+        self.mask_tools = MaskTools(self, self.tools_bar, self.menus.view, self.menus.image)  # masked editing
+        self.text_tools.follow_other_tools(self.mask_tools.actions.tools.values())
+        self.prompt_commit = PromptCommit(self.create_panel.prompt, self.doc, self.actions.undo,
+                                          self.text_tools.preview.commit_pinned)
+        self.menus.view.addAction(self.tools_bar.toggleViewAction())
 
     def _connect(self) -> None:
         a, s, files, doc, stack = self.actions, self.session, self.files, self.doc, self.doc.undo_stack
@@ -181,7 +133,6 @@ class MainWindow(QMainWindow):
         a.zoom_out.triggered.connect(self.canvas.zoom_out)
         a.fit.triggered.connect(self.canvas.fit_to_window)
         a.actual_size.triggered.connect(self.canvas.actual_size)
-        a.load_model.triggered.connect(lambda: self.load_model(self.model_panel.options()))
         a.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(user_log_dir()))))
         a.about.triggered.connect(self._about)
 
@@ -191,9 +142,6 @@ class MainWindow(QMainWindow):
         self.history_panel.rerunRequested.connect(lambda item: self._start(item.rerun_request()))
         self.history_panel.variationRequested.connect(self.vary)
         self.history_panel.deleteRequested.connect(self.delete_item)
-        self.model_panel.loadRequested.connect(self.load_model)
-        self.model_panel.cancelRequested.connect(s.cancel)
-        self.model_panel.browseRequested.connect(self._browse_model_folder)
         self.canvas.imageDropped.connect(lambda path: files.open_path(path, dropped=True))
         files.message.connect(lambda text: self.status.showMessage(text, 6000))
         files.stateChanged.connect(self._update_title)
@@ -202,26 +150,20 @@ class MainWindow(QMainWindow):
 
         stack.indexChanged.connect(files.document_changed)
         stack.cleanChanged.connect(self._update_title)
-        stack.canUndoChanged.connect(self._update_undo_action)
         stack.canRedoChanged.connect(a.redo.setEnabled)
         stack.undoTextChanged.connect(lambda text: a.undo.setText(f"&Undo {text}" if text else "&Undo"))
         stack.redoTextChanged.connect(lambda text: a.redo.setText(f"&Redo {text}" if text else "&Redo"))
-        self._update_undo_action()
         a.redo.setEnabled(stack.canRedo())
         self.history.rowsInserted.connect(files.history_changed)
         self.history.rowsRemoved.connect(files.history_changed)
         doc.sizeChanged.connect(self._show_base)
         doc.baseChanged.connect(self._show_base)
         doc.baseChanged.connect(self._update_state)
-        doc.promptsChanged.connect(self._on_prompts_changed)
-        self.create_panel.prompt.edit.textChanged.connect(self._on_prompt_typed)
-        self.create_panel.prompt.edit.installEventFilter(self)  # leaving the prompt commits the typing
         self.create_panel.size_picker.sizeChanged.connect(self._follow_size_picker)
         self.autosaver.failed.connect(lambda text: self.status.showMessage(text, 10000))
 
         s.activityChanged.connect(self._update_state)
         s.modelChanged.connect(self._on_model_changed)
-        s.loadFailed.connect(self._on_load_failed)
         s.previewShown.connect(self.canvas.show_preview)
         s.generationFinished.connect(self._on_finished)
         s.generationFailed.connect(self._on_generation_failed)
@@ -232,104 +174,57 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """After the window is shown: offer to recover a crashed session's work, then load the
         saved model, or ask on the very first run."""
-        entries = self.autosaver.crashed_sessions()
-        if entries:
-            dialog = RecoveryDialog(entries, self)
-            dialog.recoverRequested.connect(self.recover)
-            dialog.discardRequested.connect(self.autosaver.discard)
-            dialog.finished.connect(lambda _result: self._start_model())
-            dialog.open()
-            self.recovery_dialog = dialog
-            return
-        self._start_model()
-
-    def recover(self, entry: AutosaveEntry) -> bool:
-        try:
-            project = self.autosaver.recover(entry)
-        except (ProjectError, OSError) as exc:
-            show_error(self, "This autosave cannot be recovered", str(exc))
-            return False
-        self.files.load_recovered(from_project(project))
-        self.autosaver.discard_after_next_save(entry)
-        self.autosaver.autosave()  # the work is safe in this session's autosave before the old one goes
-        return True
-
-    def _start_model(self) -> None:
-        if self.settings.model_source:
-            self.load_model(self.model_panel.options())  # the panel shows the saved choice
-            return
-        dialog = FirstRunDialog(self.files.dialogs, self)
-        dialog.accepted.connect(lambda: self._load_source(dialog.choice))
-        dialog.open()
-        self.first_run_dialog = dialog
-
-    def _load_source(self, source: str) -> None:
-        self.model_panel.set_choice(source, self.settings.quant, self.settings.device)
-        self.load_model(self.model_panel.options())
-
-    def load_model(self, options: LoadOptions) -> None:
-        if not options.source:
-            self.status.showMessage("Choose a model folder first", 6000)
-            return
-        if needs_download(options.source):
-            self.model_manager.open(select=options.source)  # download there, then "Use This Model"
-            self.status.showMessage(f"{options.source} is not downloaded yet: download it in Manage Models", 8000)
-            return
-        self.settings.model_source = options.source
-        self.settings.quant, self.settings.device = options.quant, options.device
-        self.session.load(options)
-
-    def _browse_model_folder(self) -> None:
-        folder = self.files.dialogs.model_folder(self)
-        if folder:
-            self.model_panel.set_folder(folder)
+        self.recovery_dialog = offer_recovery(self, self.autosaver, self.files, self.models.start)
 
     def _on_model_changed(self, report) -> None:
-        if report is None:
-            self.demo_banner.hide()
-        else:
-            self.model_panel.show_report(report)
-            self.create_panel.size_picker.set_limits(report.min_side, report.max_side)
-            self.demo_banner.setVisible(report.is_demo)
+        self.models.show(report, self.demo_banner, self.create_panel.size_picker)
+        if report is not None:
             self._follow_size_picker(*self.create_panel.size_picker.size)
         self._update_state()
-
-    def _on_load_failed(self, message: str, details: str) -> None:
-        self.model_panel.show_failed(message)
-        show_error(self, "The model could not be loaded", message, details)
 
     # -- generation --
 
     def generate(self) -> None:
         if not self.session.can_generate:
             return
-        request = self.create_panel.request()
-        # What the user typed, not the prompt composed from the text boxes, is worth recalling.
-        self.create_panel.prompt.set_recent(self.settings.remember_prompt(self.create_panel.prompt.text))
-        self._start(request)
+        if self._start(self.generation_request()):
+            self.remember_prompt()
+
+    def generation_request(self) -> GenerationRequest:
+        """What Generate sends now: pending typing committed, then glm_core's one builder."""
+        self.commit_pending_edits()
+        return build_request(self.doc, self.doc.settings, render_guide=self.text_tools.render_guide)
+
+    def remember_prompt(self) -> None:
+        """Recent keeps the prompt as typed, never the one composed from the text boxes (picking
+        it again must not send the boxes' text twice)."""
+        self.create_panel.prompt.set_recent(self.settings.remember_prompt(self.doc.settings.prompt))
 
     def vary(self, item: HistoryItem) -> None:
         """Same layout, new details: reuse the item's AR tokens and re-run only the DiT."""
         self._start(item.rerun_request().variation(secrets.randbelow(MAX_SEED + 1), item.prior))
 
-    def _start(self, request: GenerationRequest) -> None:
+    def _start(self, request: GenerationRequest) -> bool:
+        """Run `request` on a fresh canvas; False (and why, in a dialog) when it cannot run."""
         if not self.session.can_generate:
-            return
+            return False
         report = self.session.report
         try:
             validate_request(request, report.min_side, report.max_side)
         except InvalidRequest as exc:
             show_error(self, "This can't be generated yet", str(exc))
-            return
+            return False
         self.commit_pending_edits()
         self.autosaver.autosave()  # before each generation: the riskiest moment for memory
         self.canvas.new_document(request.width, request.height)
         self.session.generate(request)
+        return True
 
     def _on_finished(self, item: HistoryItem) -> None:
         # Already in the history (Session adds it first); on the canvas as one undo step.
         self.doc.undo_stack.push(SetBase(self.doc, Document(item.image, item.qimage, item.recipe, item.id),
                                          "Apply result"))
+        self.mask_tools.result_applied(item)
         self.history_panel.select(item)
         self.create_panel.seed.show_used(item.recipe.seed)
         self.status.showMessage(f"Done in {item.seconds:.1f} s · seed {item.recipe.seed}", 8000)
@@ -373,7 +268,7 @@ class MainWindow(QMainWindow):
 
     def _follow_size_picker(self, width: int, height: int) -> None:
         if (width, height) != self.doc.size and not self.canvas_in_use and self._is_blank():
-            self.doc._apply_size(width, height)  # a blank page changes size without an undo step
+            self.doc.resize_blank_page(width, height)
 
     def undo(self) -> None:
         self.commit_pending_edits()
@@ -384,39 +279,8 @@ class MainWindow(QMainWindow):
         self.doc.undo_stack.redo()
 
     def commit_pending_edits(self) -> None:
-        """Typing in the prompt becomes one "Edit prompt" step after a pause; save, generate,
-        undo and close take it at once."""
-        self._prompt_timer.stop()
-        text = self.create_panel.prompt.edit.toPlainText()
-        if text != self.doc.scene_prompt:
-            self.doc.undo_stack.push(SetPrompts(self.doc, text, self.doc.pinned_prompt))
-
-    def eventFilter(self, watched, event) -> bool:
-        # Typing becomes its undo step before the focus goes elsewhere (e.g. a click in the Undo
-        # History, which must not find a late "Edit prompt" cutting off the steps it went back over).
-        if event.type() == QEvent.Type.FocusOut and watched is self.create_panel.prompt.edit:
-            self.commit_pending_edits()
-        return super().eventFilter(watched, event)
-
-    def _on_prompt_typed(self) -> None:
-        if not self._syncing_prompt:
-            self._prompt_timer.start()
-            self._update_undo_action()
-
-    def _update_undo_action(self, *_args) -> None:
-        # Typing not yet committed counts: Undo takes it first, then undoes it.
-        pending = self.create_panel.prompt.edit.toPlainText() != self.doc.scene_prompt
-        self.actions.undo.setEnabled(self.doc.undo_stack.canUndo() or pending)
-
-    def _on_prompts_changed(self) -> None:
-        """Undo, redo or an opened project changed the prompt: the editor follows."""
-        if self.create_panel.prompt.edit.toPlainText() != self.doc.scene_prompt:
-            self._syncing_prompt = True
-            try:
-                self.create_panel.prompt.set_text(self.doc.scene_prompt)
-            finally:
-                self._syncing_prompt = False
-            self._prompt_timer.stop()
+        """Typing in the prompts becomes its undo step now (save, generate, undo, close)."""
+        self.prompt_commit.commit()
 
     def open_image(self, document: Document, restore: bool, text: str = "Open image") -> None:
         """An opened or dropped image becomes the base: one undo step, with the prompt when its
@@ -426,7 +290,9 @@ class MainWindow(QMainWindow):
         self.commit_pending_edits()
         stack.push(SetBase(self.doc, document, text))
         if restore and document.recipe is not None:
-            self.create_panel.apply_recipe(document.recipe)
+            # Everything the recipe says, seed locked, so Generate reproduces it.
+            self.doc.settings.apply_recipe(document.recipe)
+            self.create_panel.prompt.set_text(document.recipe.prompt)
             self.commit_pending_edits()
         stack.endMacro()
 
@@ -434,20 +300,19 @@ class MainWindow(QMainWindow):
         """Replace the document (None: a new, blank one) with a fresh undo history."""
         if self.session.activity is Activity.GENERATING:
             self.session.cancel()  # its result belongs to the document being closed
-        self._prompt_timer.stop()
-        if loaded is not None and loaded.settings:
-            # Before the document: a blank page follows the size picker, the loaded one must not.
-            self.create_panel.restore({**self.create_panel.values(), **loaded.settings})
+        self.prompt_commit.drop_pending()
+        # Before the document: a blank page follows the size picker, the loaded one must not. The
+        # text switches belong to the poster: a new document starts with them off.
+        self.doc.settings.update(**{**dict.fromkeys(PER_DOCUMENT, False), **(loaded.settings if loaded else {})})
         state = loaded.state if loaded is not None else DocumentState(*self.create_panel.size_picker.size)
-        load_state(self.doc, state)
-        self.text_tools.restore(loaded.settings if loaded is not None else {})
+        self.doc.replace_all(state)
         self.history.replace_all(loaded.history if loaded is not None else [])
         self.autosaver.clear()  # the closed document's autosave must not come back after a crash
         self.canvas.fit_to_window()
         self._update_state()
 
     def project_snapshot(self, include_path: bool = False) -> Project:
-        return to_project(self.doc, self.history.items(), {**self.create_panel.values(), **self.text_tools.values()},
+        return to_project(self.doc, self.history.items(), self.doc.settings.values(),
                           self.files.path if include_path else None)
 
     def _autosave_snapshot(self) -> tuple[int, Project] | None:
@@ -456,7 +321,7 @@ class MainWindow(QMainWindow):
         return self.files.revision, self.project_snapshot(include_path=True)
 
     def _on_saving(self, saving: bool) -> None:
-        self.save_indicator.setVisible(saving)
+        self.status.save_indicator.setVisible(saving)
         self.actions.save.setEnabled(not saving)
         self.actions.save_as.setEnabled(not saving)
 
@@ -525,9 +390,8 @@ class MainWindow(QMainWindow):
             self.resize(1440, 900)
         if state is not None:
             self.restoreState(state)
-        self.create_panel.restore(self.settings.generation_values())
+        self.doc.settings.update(**self.settings.generation_values())
         self.create_panel.prompt.set_recent(self.settings.recent_prompts)
-        self.model_panel.set_choice(self.settings.model_source, self.settings.quant, self.settings.device)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closed and not self.files.maybe_save():
@@ -535,7 +399,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.settings.save_window(self.saveGeometry(), self.saveState())
-        self.settings.set_generation_values(self.create_panel.values())
+        self.settings.set_generation_values(self.doc.settings.values(REMEMBERED))
         self.settings.sync()
         log.info("closing (%s)", self.session.activity.value)
         # A load can only stop between components (seconds on a big model): look closed meanwhile.

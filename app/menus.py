@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar
 
 
 @dataclass
@@ -73,7 +74,18 @@ class StudioMenus:
     file: QMenu
     recent: QMenu  # File ▸ Open Recent, filled by the window when it opens
     edit: QMenu
+    image: QMenu  # Generate, Cancel; the mask feature adds its edit commands
     view: QMenu
+
+
+def build_tools_bar(window: QMainWindow) -> QToolBar:
+    """The canvas tools bar (filled by the text and mask features), switched in View."""
+    bar = QToolBar("Tools", window)
+    bar.setObjectName("toolsToolBar")  # saveState/restoreState find toolbars by name
+    bar.setMovable(False)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+    return bar
 
 
 def build_menus(window: QMainWindow, actions: StudioActions, docks: list[QDockWidget]) -> StudioMenus:
@@ -106,4 +118,4 @@ def build_menus(window: QMainWindow, actions: StudioActions, docks: list[QDockWi
 
     help_menu = bar.addMenu("&Help")
     help_menu.addActions([actions.open_logs, actions.about])
-    return StudioMenus(file_menu, recent_menu, edit_menu, view_menu)
+    return StudioMenus(file_menu, recent_menu, edit_menu, image_menu, view_menu)

@@ -9,8 +9,8 @@ import json
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from glm_core.device import DEVICES
-from glm_core.memory import QUANT_MODES
+from glm_core.models.device import DEVICES
+from glm_core.models.memory import QUANT_MODES
 from glm_core.paths import APP_NAME
 
 MAX_RECENT_PROMPTS = 20

@@ -7,9 +7,9 @@ import torch
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
-from app.formatting import format_bytes, format_seconds
-from app.model_source import describe_quant, describe_source
-from app.session import Activity, Session
+from app.ui.formatting import format_bytes, format_seconds
+from app.models.model_source import describe_quant, describe_source
+from app.generation.session import Activity, Session
 
 _OFFLOAD_SHORT = {"none": "no offload", "model": "model offload", "sequential": "layer offload"}
 REFRESH_MS = 100  # progress text and bar: 10 Hz is smooth enough and costs nothing
@@ -47,6 +47,14 @@ class StudioStatusBar(QStatusBar):
         self.addWidget(self.time)
         for label in (self.model, self.device, self.memory):
             self.addPermanentWidget(label)
+        self.save_indicator = QProgressBar()  # shown while a project is written
+        self.save_indicator.setObjectName("saveIndicator")
+        self.save_indicator.setRange(0, 0)  # busy: a save has no useful percentage
+        self.save_indicator.setFixedWidth(90)
+        self.save_indicator.setTextVisible(False)
+        self.save_indicator.setToolTip("Saving the project…")
+        self.save_indicator.hide()
+        self.addPermanentWidget(self.save_indicator)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)

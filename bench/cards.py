@@ -7,8 +7,8 @@
 No download, no network. GLM-Image is built once with random weights at its real dimensions, in the
 real diffusers folder layout (bench/real_size_model.py; --folder, ~35 GB, reused while complete).
 Then, for each emulated card, this process's CUDA memory is capped to the card's size, the folder is
-loaded through glm_core.loader.load_model with offload "auto", and each job runs through
-glm_core.runner.GenerationRunner under the planner's choice for that request. Each row records the
+loaded through glm_core.models.loader.load_model with offload "auto", and each job runs through
+glm_core.generation.runner.GenerationRunner under the planner's choice for that request. Each row records the
 plan and its predicted peak, the measured peak, seconds per phase (from the runner's events) and AR
 tokens/s, or the one line that says why it failed.
 """
@@ -31,12 +31,12 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import real_size_model  # noqa: E402 - bench/ is on sys.path when this file runs as a script
-from glm_core import memory  # noqa: E402
-from glm_core.demo_model import DEMO_MARKER, ensure_demo_model  # noqa: E402
-from glm_core.events import DiffusionStep, Failed, Finished, Phase, PhaseChanged, TokenProgress  # noqa: E402
-from glm_core.loader import LoadOptions, load_model, quiet_libraries  # noqa: E402
-from glm_core.request import GenerationRequest  # noqa: E402
-from glm_core.runner import GenerationRunner  # noqa: E402
+from glm_core.models import memory  # noqa: E402
+from glm_core.models.demo_model import DEMO_MARKER, ensure_demo_model  # noqa: E402
+from glm_core.generation.events import DiffusionStep, Failed, Finished, Phase, PhaseChanged, TokenProgress  # noqa: E402
+from glm_core.models.loader import LoadOptions, load_model, quiet_libraries  # noqa: E402
+from glm_core.generation.request import GenerationRequest  # noqa: E402
+from glm_core.generation.runner import GenerationRunner  # noqa: E402
 
 CARDS_GB = (8, 12, 16, 24)
 JOBS = ("t2i", "edit", "variation")  # run in this order: a variation re-diffuses the t2i tokens

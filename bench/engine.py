@@ -24,11 +24,11 @@ os.environ.setdefault("GLM_STUDIO_HOME", tempfile.mkdtemp(prefix="glm-bench-"))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from glm_core.events import DiffusionStep, PreviewImage  # noqa: E402
-from glm_core.loader import LoadOptions, load_model  # noqa: E402
-from glm_core.preview import LatentPreview, TokenMosaic  # noqa: E402
-from glm_core.request import GenerationRequest  # noqa: E402
-from glm_core.runner import GenerationRunner  # noqa: E402
+from glm_core.generation.events import DiffusionStep, PreviewImage  # noqa: E402
+from glm_core.models.loader import LoadOptions, load_model  # noqa: E402
+from glm_core.generation.preview import LatentPreview, TokenMosaic  # noqa: E402
+from glm_core.generation.request import GenerationRequest  # noqa: E402
+from glm_core.generation.runner import GenerationRunner  # noqa: E402
 
 
 def time_plain(pipe, request) -> float:

@@ -25,8 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is fetched; fail fast, n
 
 import torch  # noqa: E402
 
-from glm_core import demo_model, memory  # noqa: E402
-from glm_core.loader import _quant_config, quiet_libraries  # noqa: E402
+from glm_core.models import demo_model, memory  # noqa: E402
+from glm_core.models.loader import _quant_config, quiet_libraries  # noqa: E402
 
 SIZE, TINY_SIZE = 1024, 256  # the tiny demo model allows 32..512 px
 PROMPT_TOKENS = memory.PROMPT_TOKENS  # the prompt budget the memory model plans for

@@ -27,10 +27,10 @@ import torch  # noqa: E402  - imported before the event loop runs, as the app do
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.history import HistoryModel  # noqa: E402
-from app.session import Session  # noqa: E402
-from glm_core.loader import LoadOptions, preload_libraries  # noqa: E402
-from glm_core.request import GenerationRequest  # noqa: E402
+from app.generation.history import HistoryModel  # noqa: E402
+from app.generation.session import Session  # noqa: E402
+from glm_core.models.loader import LoadOptions, preload_libraries  # noqa: E402
+from glm_core.generation.request import GenerationRequest  # noqa: E402
 
 GOAL_MS = 100
 

@@ -28,11 +28,11 @@ from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.canvas import CanvasView  # noqa: E402
-from app.document_model import DocumentModel  # noqa: E402
-from app.mask_layer import MaskLayer  # noqa: E402
-from app.mask_ops import ADD, stroke_segment  # noqa: E402
-from app.mask_tools import BrushSettings, BrushTool  # noqa: E402
+from app.canvas.view import CanvasView  # noqa: E402
+from app.document.model import DocumentModel  # noqa: E402
+from app.mask.layer import MaskLayer  # noqa: E402
+from app.mask.ops import ADD, stroke_segment  # noqa: E402
+from app.mask.tools import BrushSettings, BrushTool  # noqa: E402
 
 
 def wave(side: int, samples: int, step: float) -> list[QPointF]:

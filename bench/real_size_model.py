@@ -1,6 +1,6 @@
 """GLM-Image with random weights, built from architecture configs and saved in the real folder layout.
 
-bench/cards.py uses it to load "the real model" through glm_core.loader.load_model without a 35 GB
+bench/cards.py uses it to load "the real model" through glm_core.models.loader.load_model without a 35 GB
 download: the configs in glm_core/known_models/glm_image.json give every component its real
 dimensions, and the GLM tokenizer built here has the real special-token ids and vocabulary size, so
 the loader, the processor and the runner see exactly the shapes and ids the published model has.
@@ -34,7 +34,7 @@ CHAT_TEMPLATE = (
 
 def real_configs() -> dict[str, dict]:
     """The published architecture configs of AR model, DiT, glyph encoder and VAE."""
-    from glm_core import memory
+    from glm_core.models import memory
 
     return memory.known_model_info()["components"]
 

@@ -26,8 +26,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from glm_core.text_check import check_text, ocr_engine  # noqa: E402
-from glm_core.textbox import TextBox  # noqa: E402
+from glm_core.generation.text_check import check_text, ocr_engine  # noqa: E402
+from glm_core.project.textbox import TextBox  # noqa: E402
 
 SIZE = 1024
 # Five rows per poster: (text, x, y, width, height, rotation).

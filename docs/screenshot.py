@@ -25,14 +25,14 @@ from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtGui import QIcon  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.commands import AddBox  # noqa: E402
+from app.document.commands import AddBox  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
-from app.resources import resource_path  # noqa: E402
+from app.ui.resources import resource_path  # noqa: E402
 from app.settings import StudioSettings  # noqa: E402
-from app.theme import apply_theme  # noqa: E402
-from glm_core.loader import preload_libraries  # noqa: E402
+from app.ui.theme import apply_theme  # noqa: E402
+from glm_core.models.loader import preload_libraries  # noqa: E402
 from glm_core.paths import APP_NAME  # noqa: E402
-from glm_core.textbox import TextBox  # noqa: E402
+from glm_core.project.textbox import TextBox  # noqa: E402
 
 WIDTH, HEIGHT = 352, 512
 

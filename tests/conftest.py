@@ -18,7 +18,7 @@ torch.set_num_threads(1)  # the demo model is tiny; more threads only add conten
 
 @pytest.fixture(scope="session")
 def demo_folder():
-    from glm_core.demo_model import ensure_demo_model
+    from glm_core.models.demo_model import ensure_demo_model
     from glm_core.paths import user_data_dir
 
     return ensure_demo_model(user_data_dir())
@@ -26,14 +26,14 @@ def demo_folder():
 
 @pytest.fixture(scope="session")
 def demo_model(demo_folder):
-    from glm_core.loader import LoadOptions, load_model
+    from glm_core.models.loader import LoadOptions, load_model
 
     return load_model(LoadOptions(source="demo", quant="bf16", device="cpu"))
 
 
 @pytest.fixture
 def runner(demo_model):
-    from glm_core.runner import GenerationRunner
+    from glm_core.generation.runner import GenerationRunner
 
     return GenerationRunner(demo_model)
 

@@ -198,5 +198,5 @@ def point_hub_client_at(hub: FakeHub, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("GLM_STUDIO_HOME", str(tmp_path / "studio"))  # our model list, per test
-    monkeypatch.setattr("glm_core.hub_token.saved_token", lambda: None)  # never the developer's keyring
+    monkeypatch.setattr("glm_core.models.hub_token.saved_token", lambda: None)  # never the developer's keyring
     hub.reset()

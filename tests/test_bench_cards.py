@@ -34,7 +34,7 @@ def _real_size_model():
 def test_real_size_components_match_the_published_configs():
     """Every component built on the meta device (shapes, no memory), as the GPU run builds them."""
     import torch
-    from glm_core import memory
+    from glm_core.models import memory
 
     builder = _real_size_model()
     parts = builder.build_components(builder.real_configs(), "meta", torch.bfloat16)

@@ -11,7 +11,7 @@ os.environ["XDG_CONFIG_HOME"] = os.path.join(os.environ["GLM_STUDIO_HOME"], "con
 
 import pytest  # noqa: E402
 
-from app.history import HistoryModel  # noqa: E402
+from app.generation.history import HistoryModel  # noqa: E402
 from app.settings import StudioSettings  # noqa: E402
 
 # Small enough to be fast on a CPU, inside the demo model's size limits.
@@ -36,7 +36,7 @@ def make_window(qtbot, settings, tmp_path):
     Each autosaves into the test's own folder, and closing one with unsaved changes discards
     them unless the test injects its own `dialogs` (or sets `window.files.dialogs.ask_save_changes`)."""
     from app.main_window import MainWindow
-    from glm_core.autosave import AutosaveStore
+    from glm_core.project.autosave import AutosaveStore
 
     windows = []
 

@@ -3,7 +3,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
-from app.dialogs.first_run import FirstRunDialog
+from app.models.first_run import FirstRunDialog
 from app.main import run_app, torch_threads
 from app.main_window import MainWindow
 from glm_core.paths import user_log_dir

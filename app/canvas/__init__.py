@@ -1,0 +1,1 @@
+"""The canvas view the poster is drawn on."""

@@ -1,1 +1,0 @@
-"""Dialogs: first run, errors with details, file choosers."""

@@ -1,0 +1,1 @@
+"""Generating in the window: the Create panel, the worker thread and its session, history, progress."""

@@ -1,0 +1,100 @@
+"""Turns glm_core progress events into what the status bar shows: phase, done/total, elapsed, ETA.
+
+Plain Python (no Qt) so it is cheap to update for every token and easy to test with a fake clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from glm_core.generation.events import DiffusionStep, Phase, PhaseChanged, TokenProgress
+
+PHASE_LABELS = {
+    Phase.LOADING: "Loading model",
+    Phase.PRIOR: "Composing layout",
+    Phase.DIFFUSION: "Rendering",
+    Phase.DECODE: "Decoding",
+}
+
+
+@dataclass(frozen=True)
+class LoadStep:
+    """The loader's on_progress call, as an event: `component` is about to load."""
+
+    component: str
+    index: int  # components loaded so far
+    total: int
+
+
+class GenerationProgress:
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self.reset()
+
+    def reset(self) -> None:
+        self.phase: Phase | None = None
+        self.done = 0
+        self.total = 0
+        self.unit = ""
+        self._started: float | None = None
+        self._segment_started = 0.0  # when the current count (grid or step run) began
+        self._segment_key: tuple = ()
+
+    def start(self, phase: Phase) -> None:
+        self.reset()
+        self._started = self._clock()
+        self._enter(phase)
+
+    @property
+    def running(self) -> bool:
+        return self._started is not None
+
+    def stop(self) -> None:
+        self._started = None
+
+    def update(self, event) -> None:
+        if isinstance(event, PhaseChanged):
+            self._enter(event.phase)
+        elif isinstance(event, TokenProgress):
+            self._count(("tokens", event.grid), event.index, event.total)
+            self.unit = "layout tokens" if event.grid == "layout" else "tokens"
+        elif isinstance(event, LoadStep):
+            self._count(("components",), event.index, event.total)
+            self.unit = f"components · {event.component.replace('_', ' ')}"
+        elif isinstance(event, DiffusionStep):
+            self._count(("steps",), event.step, event.total)
+            self.unit = "steps"
+
+    def _enter(self, phase: Phase) -> None:
+        if phase != self.phase:
+            self.phase = phase
+            self.done = self.total = 0
+            self.unit = ""
+            self._segment_key = ()
+
+    def _count(self, key: tuple, done: int, total: int) -> None:
+        if key != self._segment_key:
+            self._segment_key = key
+            self._segment_started = self._clock()
+        self.done, self.total = done, total
+
+    def elapsed(self) -> float:
+        return 0.0 if self._started is None else self._clock() - self._started
+
+    def eta(self) -> float | None:
+        """Seconds left in the current count, extrapolated from its pace so far; None if unknown."""
+        if self._started is None or self.done <= 0 or self.total <= 0:
+            return None
+        spent = self._clock() - self._segment_started
+        return spent / self.done * max(self.total - self.done, 0)
+
+    def label(self) -> str:
+        if self.phase is None:
+            return ""
+        text = PHASE_LABELS[self.phase]
+        if self.total:
+            text += f" · {self.done}/{self.total} {self.unit}"
+        return text
+

@@ -1,0 +1,1 @@
+"""Masked editing: the mask layer, its tools and panel, the edit commands, before/after."""

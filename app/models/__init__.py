@@ -1,0 +1,1 @@
+"""Model management in the window: first run, the model manager, the model panel, downloads."""

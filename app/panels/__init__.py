@@ -1,1 +1,0 @@
-"""Dock panels of the main window: create (prompt and settings), history, model."""

@@ -1,0 +1,1 @@
+"""Shared look and small widgets: theme, resources, error dialog, formatting, logging, images."""

@@ -1,0 +1,1 @@
+"""The command line (`python main.py COMMAND`): plain Python over glm_core, no Qt."""

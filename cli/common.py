@@ -1,0 +1,72 @@
+"""What every command shares: exit codes, the one-line error, Ctrl+C as cancel, and the text
+renderer the caller may hand in.
+
+Text drawn as real text (`--overlay`, `--layout-guide`, `project export --overlay`) is Qt's job,
+and neither glm_core nor cli imports Qt: the caller hands `cli.main.main` a `TextRenderer`
+(main.py passes app/text/cli_renderer.QtTextRenderer, the window's own routine in
+app/text/typography.py). Without one, those options fail with one line.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+EXIT_FAILED = 1
+EXIT_CANCELLED = 130
+
+
+class CliError(Exception):
+    """A failure the user can fix; its message is printed as the one-line reason."""
+
+
+class TextRenderer(Protocol):
+    """Draws text boxes (glm_core.project.textbox.TextBox, placed in the pixels of a `size` canvas) as
+    real text, the way the window does; supplied by the app side (app/text/cli_renderer.py)."""
+
+    def prepare(self) -> None:
+        """Get ready to draw (fonts, a Qt application); called before any model loads."""
+
+    def overlay(self, image, boxes, size: tuple[int, int]):
+        """`image` (PIL) with the visible boxes drawn over it at its full resolution."""
+
+    def layout_guide(self, boxes, size: tuple[int, int], out_size: tuple[int, int] | None = None):
+        """A picture (PIL, `out_size`, default `size`) of the boxes on a blank grey canvas."""
+
+
+def require_renderer(renderer, option: str):
+    """The caller's TextRenderer, ready to draw; a one-line CliError when there is none."""
+    if renderer is None:
+        raise CliError(f"{option} draws text with Qt, which this caller does not provide: "
+                       "run it as `python main.py …`")
+    try:
+        prepare = getattr(renderer, "prepare", None)
+        if prepare is not None:
+            prepare()
+    except (RuntimeError, OSError, ImportError) as exc:
+        raise CliError(f"{option}: cannot draw text ({exc})") from exc
+    return renderer
+
+
+def run_cancellable(fn):
+    """Run fn(cancel) in a thread so Ctrl+C here sets `cancel` and waits for the work to wind
+    down cleanly; fn's result or exception comes back to the caller."""
+    cancel, box = threading.Event(), {}
+
+    def work():
+        try:
+            box["result"] = fn(cancel)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        cancel.set()
+        worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")

@@ -1,0 +1,44 @@
+"""`python main.py <command>`: everything the window does, for batches, scripts and tests.
+
+Exit codes: 0 done, 1 failed (one line on stderr says why), 130 cancelled (Ctrl+C). Each command
+family lives in its own module (generate, models, project); this one only parses and dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli.common import EXIT_FAILED, CliError, TextRenderer
+from cli.generate import add_generate_parsers, run_generate_command
+from cli.models import add_models_parser, run_models
+from cli.project import add_project_parser, run_project
+from cli.text_check import add_check_text_parser, run_check_text
+from glm_core import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="GLM-Image Studio: local poster generation.")
+    parser.add_argument("--version", action="version", version=f"GLM-Image Studio {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("gui", help="open the desktop window (the default with no command)")
+
+    add_generate_parsers(commands)  # generate | recipe | plan (cli/generate.py)
+    add_models_parser(commands)  # models list | download | verify | add | forget (cli/models.py)
+    add_project_parser(commands)  # project info | export (cli/project.py)
+    add_check_text_parser(commands)  # check-text IMAGE (cli/text_check.py)
+    return parser
+
+
+def main(argv: list[str] | None = None, text_renderer: TextRenderer | None = None) -> int:
+    """Run one command; `text_renderer` draws text for --overlay and --layout-guide (see above)."""
+    args = build_parser().parse_args(argv)
+    args.text_renderer = text_renderer
+    handler = {"models": run_models, "project": run_project, "check-text": run_check_text}.get(
+        args.command, run_generate_command)
+    try:
+        return handler(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,121 @@
+"""`python main.py project info FILE | export FILE --out PNG [--overlay] [--overwrite]`.
+
+A saved .glmstudio project as the window sees it (glm_core/project/document.py): `info` prints a
+JSON summary, `export` writes its image as File ▸ Export does (recipe embedded when known, the
+text boxes drawn over it with --overlay). Project files come from strangers: anything damaged or
+hostile is refused by glm_core.project.file with one line naming the problem (exit 1).
+`generate --project FILE` (cli/generate.py) makes new images from one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from cli.common import CliError, require_renderer
+
+
+def add_project_parser(commands) -> None:
+    project = commands.add_parser("project", help="summarise a saved .glmstudio project, or export its image")
+    sub = project.add_subparsers(dest="project_command", metavar="ACTION", required=True)
+    info = sub.add_parser("info", help="print JSON: size, text boxes, prompts, settings, mask, history with recipes")
+    info.add_argument("file", type=Path, metavar="FILE")
+    export = sub.add_parser("export", help="write the project's image as a PNG (with its recipe when known)")
+    export.add_argument("file", type=Path, metavar="FILE")
+    export.add_argument("--out", type=Path, required=True, metavar="PNG", help="PNG file to write")
+    export.add_argument("--overlay", action="store_true",
+                        help="draw the text boxes as real text over the image (the window's \"Overlay my text\")")
+    export.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+
+
+def run_project(args) -> int:
+    return {"info": _info, "export": _export}[args.project_command](args)
+
+
+def open_project(path: Path):
+    """load_project with its refusals as one-line CliErrors."""
+    from glm_core.project import ProjectError, load_project
+
+    try:
+        return load_project(path)
+    except ProjectError as exc:
+        raise CliError(" ".join(str(exc).split())) from exc
+    except OSError as exc:
+        raise CliError(f"cannot open {path}: {exc.strerror or exc}") from exc
+
+
+def _info(args) -> int:
+    from glm_core.project.document import base_layer, base_recipe, effective_prompt, panel_settings
+
+    project = open_project(args.file)
+    size = (project.width, project.height)
+    prompt, notices = effective_prompt(project.scene_prompt, project.pinned_prompt, project.boxes, size)
+    layer = base_layer(project)
+    recipe = base_recipe(project)
+    print(json.dumps({
+        "file": str(args.file),
+        "width": project.width, "height": project.height,
+        "scene_prompt": project.scene_prompt,
+        "pinned_prompt": project.pinned_prompt,
+        "prompt": prompt,  # what `generate --project` (and the window's Generate) sends
+        "prompt_notices": notices,
+        "boxes": [asdict(box) for box in project.boxes],
+        "image": None if layer is None else {
+            "layer": layer.name, "width": layer.image.width, "height": layer.image.height,
+            "recipe": None if recipe is None else recipe.to_dict()},
+        "layers": [{"name": l.name, "width": l.image.width, "height": l.image.height, "mode": l.image.mode,
+                    "visible": l.visible, "opacity": l.opacity, "x": l.x, "y": l.y} for l in project.layers],
+        "has_mask": _mask_coverage(project.mask) > 0,
+        "mask_coverage": round(_mask_coverage(project.mask), 4),
+        "settings": panel_settings(project.settings),
+        "history_count": len(project.history),
+        "history": [{"id": e.id, "created": e.created, "source_id": e.source_id, "recipe": e.recipe.to_dict()}
+                    for e in project.history],  # oldest first
+    }, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _mask_coverage(mask) -> float:
+    """The share of the canvas a masked edit changes (values from 128 up, as glm_core.generation.masking reads them)."""
+    if mask is None:
+        return 0.0
+    histogram = mask.histogram()
+    return sum(histogram[128:]) / max(1, mask.width * mask.height)
+
+
+def _export(args) -> int:
+    from glm_core.files import atomic_save, refuse_overwrite
+    from glm_core.project.metadata import save_png
+    from glm_core.project.document import base_image, base_recipe, has_text
+
+    project = open_project(args.file)
+    image = base_image(project)
+    if image is None:
+        raise CliError(f"{args.file} has no image to export yet: generate one with "
+                       f"`python main.py generate --project {args.file} --out FILE.png`")
+    if not args.overwrite:
+        try:
+            refuse_overwrite(args.out)
+        except FileExistsError as exc:
+            raise CliError(str(exc)) from exc
+    if args.overlay:
+        renderer = require_renderer(args.text_renderer, "--overlay")
+        if has_text(project.boxes):
+            image = renderer.overlay(image, project.boxes, (project.width, project.height))
+        else:
+            print("note: --overlay: the project has no text box with text; the image is exported as is",
+                  file=sys.stderr)
+    recipe = base_recipe(project)
+    try:
+        if recipe is not None:
+            save_png(image, args.out, recipe, overwrite=args.overwrite)
+        else:  # an image made elsewhere: nothing to embed
+            atomic_save(args.out, lambda f: image.save(f, format="PNG"), overwrite=args.overwrite)
+    except FileExistsError as exc:  # created by someone else meanwhile
+        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    print(args.out)
+    return 0

@@ -1,0 +1,1 @@
+"""Making an image: the request, its checks, the runner (prior, diffusion, decode), previews and events."""

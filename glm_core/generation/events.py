@@ -1,0 +1,77 @@
+"""Typed events a generation reports. Plain data: safe to carry across threads and into Qt signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from PIL import Image
+
+
+class Phase(str, Enum):
+    LOADING = "loading"
+    PRIOR = "prior"  # the AR model writes visual tokens
+    DIFFUSION = "diffusion"  # the DiT denoises latents
+    DECODE = "decode"  # the VAE turns latents into pixels
+
+
+@dataclass(frozen=True)
+class PhaseChanged:
+    phase: Phase
+
+
+@dataclass(frozen=True)
+class TokenProgress:
+    grid: str  # "layout" (the small first grid) or "full"
+    index: int  # tokens done in this grid
+    total: int  # tokens in this grid
+
+
+@dataclass(frozen=True)
+class PreviewImage:
+    image: Image.Image
+    phase: Phase
+
+
+@dataclass(frozen=True)
+class DiffusionStep:
+    step: int  # steps done, 1-based
+    total: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    image: Image.Image
+    recipe: "Recipe"  # noqa: F821 - glm_core.generation.recipe.Recipe; kept lazy to avoid a cycle
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One click that makes a failed request fit: re-place the model, or change the size."""
+
+    label: str  # "Use model offload", "Make it 768x768"
+    offload: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str  # one readable line
+    details: str  # traceback or context for a "details" pane
+    remedies: tuple[Remedy, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    phase: Phase
+
+
+@dataclass(frozen=True)
+class TextChecked:
+    checks: tuple  # glm_core.text_check.BoxCheck, one per visible box with text
+    round: int = 0  # 0: the image as generated; n: after n fix rounds
+
+
+Event = PhaseChanged | TokenProgress | PreviewImage | DiffusionStep | Finished | Failed | Cancelled | TextChecked
