@@ -90,3 +90,12 @@ def error_boxes():
         return [box for box in window.findChildren(QMessageBox) if box.objectName() == "errorDialog" and box.isVisible()]
 
     return visible
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_clipboard_at_exit(qapp):
+    """Copy and the seed's copy button leave data on the clipboard; with the offscreen platform,
+    Qt frees it after the application at interpreter exit and crashes (exit 139 after every test
+    passed). Emptied while the application still lives."""
+    yield
+    qapp.clipboard().clear()
