@@ -26,7 +26,7 @@ import torch  # noqa: E402
 
 from glm_core.generation.events import DiffusionStep, PreviewImage  # noqa: E402
 from glm_core.models.loader import LoadOptions, load_model  # noqa: E402
-from glm_core.generation.preview import LatentPreview, TokenMosaic  # noqa: E402
+from glm_core.models.preview import LatentPreview, TokenMosaic  # noqa: E402
 from glm_core.generation.request import GenerationRequest  # noqa: E402
 from glm_core.generation.runner import GenerationRunner  # noqa: E402
 

@@ -26,7 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from glm_core.generation.text_check import check_text, ocr_engine  # noqa: E402
+from glm_core.project.text_check import check_text, ocr_engine  # noqa: E402
 from glm_core.project.textbox import TextBox  # noqa: E402
 
 SIZE = 1024

@@ -42,7 +42,7 @@ def add_text_check_options(gen: argparse.ArgumentParser) -> None:
 
 
 def prompt_json(request) -> str:
-    from glm_core.project.glyphs import extract_glyph_texts
+    from glm_core.generation.glyphs import extract_glyph_texts
 
     glyphs = request.glyph_texts if request.glyph_texts is not None else extract_glyph_texts(request.prompt)
     return json.dumps({"prompt": request.prompt, "glyph_texts": glyphs}, ensure_ascii=False, indent=2)
@@ -71,7 +71,7 @@ def run_check_text(args) -> int:
 
 def _check(image, boxes, canvas):
     from glm_core.project.document import has_text
-    from glm_core.generation.text_check import OcrUnavailable, check_text
+    from glm_core.project.text_check import OcrUnavailable, check_text
 
     if not has_text(boxes):
         raise CliError("no text box to check: give --box \"TEXT\" --at X,Y,W,H (or --project FILE with text boxes)")
@@ -84,7 +84,7 @@ def _check(image, boxes, canvas):
 def prepare_text_check(args, job) -> None:
     """Refuse what cannot work before any model loads, and load OCR now (a missing OCR is one line)."""
     from glm_core.project.document import has_text
-    from glm_core.generation.text_check import OcrUnavailable, ocr_engine
+    from glm_core.project.text_check import OcrUnavailable, ocr_engine
 
     if args.fix_text < 0:
         raise CliError(f"--fix-text {args.fix_text}: give a number of rounds, 1 or more")
@@ -105,8 +105,8 @@ def check_and_fix(args, job, image, result, run, sink, limits):
     image is None when a fix round was cancelled or failed. `run(request)` generates; `limits`
     are the model's smallest and largest side."""
     from glm_core.generation.events import TextChecked
-    from glm_core.generation.text_check import check_text
-    from glm_core.generation.text_fix import fix_text
+    from glm_core.project.text_check import check_text
+    from glm_core.project.text_fix import fix_text
 
     recipe = result.recipe
     if not (args.check_text or args.fix_text):

@@ -42,9 +42,9 @@ from glm_core.generation.events import (
 from glm_core.models import device as devices
 from glm_core.models import memory
 from glm_core.models.loader import LoadedModel
-from glm_core.project.glyphs import verbatim_glyphs
+from glm_core.generation.glyphs import verbatim_glyphs
 from glm_core.generation.masking import plan_edit
-from glm_core.generation.preview import PreviewThrottle, TokenMosaic
+from glm_core.models.preview import PreviewThrottle, TokenMosaic
 from glm_core.generation.prior import PriorTokens
 from glm_core.generation.recipe import Recipe
 from glm_core.generation.request import GenerationRequest

@@ -22,7 +22,7 @@ from glm_core.models import memory
 from glm_core.models.demo_model import DEMO_MARKER, DEMO_MODEL_ID, DEMO_SIZE_LIMITS, ensure_demo_model, is_demo_folder
 from glm_core.models.memory import QUANTIZABLE
 from glm_core.models.unpack_quantized import load_unpacked
-from glm_core.generation.preview import Previews
+from glm_core.models.preview import Previews
 from glm_core.paths import user_cache_dir, user_data_dir
 
 REAL_SIZE_LIMITS = (512, 2048)

@@ -18,7 +18,7 @@ and it holds because:
   * the scene, font names and our own words carry no quote marks at all: the scene's are softened
     to ‘ ’ and 『 』, which no regex reads.
 Every substitution is reported in `notices` and is part of `prompt_texts`. The glyph encoder
-gets `glyph_texts`, the texts exactly as typed (glm_core/project/glyphs.py), when the request carries them.
+gets `glyph_texts`, the texts exactly as typed (glm_core/generation/glyphs.py), when the request carries them.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from glm_core.project.glyphs import extract_glyph_texts
+from glm_core.generation.glyphs import extract_glyph_texts
 from glm_core.project.textbox import ROLES, TextBox
 
 # The marks GlmImagePipeline.get_glyph_texts reads, and lookalikes that none of its regexes reads.
@@ -235,3 +235,9 @@ def colour_name(color: str) -> str:
         return math.sqrt((2 + mean / 256) * dr**2 + 4 * dg**2 + (2 + (255 - mean) / 256) * db**2)
 
     return min(_COLOURS, key=lambda name: distance(_COLOURS[name]))
+
+
+def box_glyph_texts(boxes, size: tuple[int, int]) -> list[str] | None:
+    """The visible, non-empty boxes' texts exactly as typed, in the composer's reading order; None
+    when no box has text (the prompt is then sent as typed, and its own quotes are rendered)."""
+    return compose_prompt("", boxes, *size).glyph_texts or None

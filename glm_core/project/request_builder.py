@@ -12,7 +12,7 @@ The prompt sent is derived (glm_core/project/document.effective_prompt): the pin
 the typed prompt composed with the text boxes when a visible box has text, else the prompt as
 typed. Only the typed prompt is kept (Recent, projects), so it is never composed twice. When the
 prompt is composed from the boxes, the request also carries their texts exactly as typed
-(`glyph_texts`, glm_core/project/glyphs.py) for the glyph encoder.
+(`glyph_texts`, glm_core/generation/glyphs.py) for the glyph encoder.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from glm_core.generation.recipe import Recipe
 from glm_core.generation.request import GenerationRequest
 from glm_core.generation.settings import GenerationSettings
 from glm_core.project.document import effective_prompt, has_text
-from glm_core.project.glyphs import box_glyph_texts
+from glm_core.project.prompt_composer import box_glyph_texts
 from glm_core.project.textbox import TextBox
 
 # (boxes, canvas size, output size) -> a picture of the boxes; Qt draws it, so the caller hands it in.

@@ -17,7 +17,7 @@ from cli.main import main as cli_main
 from glm_core.project.metadata import read_recipe
 from glm_core.project import HistoryEntry, ImageLayer, Project, save_project
 from glm_core.generation.recipe import Recipe
-from glm_core.generation.text_fix import REACH, box_mask
+from glm_core.project.text_fix import REACH, box_mask
 from glm_core.project.textbox import TextBox
 
 ROOT = Path(__file__).resolve().parents[2]

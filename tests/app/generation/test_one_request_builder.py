@@ -12,10 +12,9 @@ from PySide6.QtGui import QImage, QPainter
 from app.document.commands import AddBox, EditMask
 from cli.generate import build_job
 from cli.main import build_parser
-from glm_core.generation.settings import GenerationSettings
 from glm_core.project import load_project, save_project
 from glm_core.project.metadata import save_png
-from glm_core.project.request_builder import EditSource, TextLayout, build_request
+from glm_core.project.request_builder import EditSource, build_request, request_from_recipe
 from glm_core.project.textbox import TextBox
 
 TYPED = "A poster for a jazz night titled “BLUE NOTES”"
@@ -98,7 +97,7 @@ def test_generate_edit_rerun_variation_and_cli_build_equal_requests(demo_window,
     save_png(item.image, png, item.recipe)
     restored = type(item)(**{**item.__dict__, "request": None, "prior": None})
     window.history_panel.rerunRequested.emit(restored)
-    expected = build_request(TextLayout(item.image.size), GenerationSettings.from_recipe(item.recipe))
+    expected = request_from_recipe(item.recipe)  # the recipe's prompt and the glyph texts it sent
     assert comparable(sent[-1]) == comparable(expected) == comparable(cli_request("--from-recipe", str(png),
                                                                                  "--out", "x.png"))
 

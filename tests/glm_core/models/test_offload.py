@@ -134,7 +134,7 @@ def test_a_grid_is_always_full_even_when_the_model_wants_to_stop_early(demo_fold
 
 def test_previews_are_cached_per_model_on_disk(demo_folder, monkeypatch):
     from glm_core.paths import user_cache_dir
-    from glm_core.generation.preview import TokenMosaic
+    from glm_core.models.preview import TokenMosaic
 
     load_model(LoadOptions(source="demo", device="cpu"))
     assert list((user_cache_dir() / "previews").glob("*.npz"))

@@ -23,14 +23,6 @@ def extract_glyph_texts(prompt: str) -> list[str]:
     return [text for pattern in PIPELINE_PATTERNS for text in re.findall(pattern, prompt)]
 
 
-def box_glyph_texts(boxes, size: tuple[int, int]) -> list[str] | None:
-    """The visible, non-empty boxes' texts exactly as typed, in the composer's reading order; None
-    when no box has text (the prompt is then sent as typed, and its own quotes are rendered)."""
-    from glm_core.project.prompt_composer import compose_prompt  # it imports this module
-
-    return compose_prompt("", boxes, *size).glyph_texts or None
-
-
 @contextmanager
 def verbatim_glyphs(pipe, prompt: str, glyph_texts: Sequence[str] | None):
     """For the duration, `pipe.get_glyph_texts` answers `glyph_texts` for `prompt` (None: the

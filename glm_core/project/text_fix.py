@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 from glm_core.generation.masking import crop_plan
 from glm_core.project.prompt_composer import compose_prompt
 from glm_core.generation.request import GenerationRequest
-from glm_core.generation.text_check import BoxCheck, check_text
+from glm_core.project.text_check import BoxCheck, check_text
 from glm_core.project.textbox import TextBox
 
 GROW = 24  # px the mask reaches beyond a box: letters the model drew a little too big get redone

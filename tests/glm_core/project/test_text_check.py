@@ -1,4 +1,4 @@
-"""The Qt-free text check (glm_core/generation/text_check.py) with the real rapidocr on real pictures of text."""
+"""The Qt-free text check (glm_core/project/text_check.py) with the real rapidocr on real pictures of text."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from text_images import poster
 
-from glm_core.generation.text_check import check_text, crop_box, normalise, similarity
+from glm_core.project.text_check import check_text, crop_box, normalise, similarity
 from glm_core.project.textbox import TextBox
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="session")
 def ocr():
-    from glm_core.generation.text_check import ocr_engine
+    from glm_core.project.text_check import ocr_engine
 
     return ocr_engine()  # about 2 s, once per test session
 
@@ -87,7 +87,7 @@ def test_ocr_writes_nothing_outside_the_app_home(tmp_path):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "XDG_CACHE_HOME"}
     env.update(HOME=str(home), GLM_STUDIO_HOME=str(studio))
-    done = subprocess.run([sys.executable, "-c", "from glm_core.generation.text_check import ocr_engine; ocr_engine()"],
+    done = subprocess.run([sys.executable, "-c", "from glm_core.project.text_check import ocr_engine; ocr_engine()"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert list(home.iterdir()) == []

@@ -1,4 +1,4 @@
-"""Fixing wrong text boxes (glm_core/generation/text_fix.py): the masks, the grouping, the fix request."""
+"""Fixing wrong text boxes (glm_core/project/text_fix.py): the masks, the grouping, the fix request."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from glm_core.generation.request import GenerationRequest
-from glm_core.generation.text_fix import GROW, STRESS, box_mask, fix_groups, fix_request
+from glm_core.project.text_fix import GROW, STRESS, box_mask, fix_groups, fix_request
 from glm_core.project.textbox import TextBox
 
 

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from glm_core.project.glyphs import extract_glyph_texts, verbatim_glyphs
-from glm_core.project.metadata import RecipeError, png_bytes, read_recipe, request_from_recipe
+from glm_core.generation.glyphs import extract_glyph_texts, verbatim_glyphs
+from glm_core.project.metadata import RecipeError, png_bytes, read_recipe
+from glm_core.project.request_builder import request_from_recipe
 from glm_core.project.prompt_composer import compose_prompt
 from glm_core.generation.recipe import Recipe
 from glm_core.generation.request import GenerationRequest
