@@ -28,6 +28,7 @@ from app.ui.docks import make_dock
 from app.generation.create_panel import CreatePanel
 from app.generation.prompt_commit import PromptCommit
 from app.generation.history_panel import HistoryPanel
+from app.generation.memory_plan import MemoryPlanning
 from app.models.model_panel import ModelPanel
 from app.document.project_io import DocumentState, LoadedProject, to_project
 from app.generation.session import Activity, Session
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.models = ModelLoading(self, settings, self.session, self.model_panel, self.files.dialogs, self.status,
                                    self.actions.load_model, self.actions.manage_models)
+        self.memory = MemoryPlanning(self, self.session, self.doc, self.model_panel, self._start)  # plan, remedies
         self._restore()
         self.files.fill_recent_menu(self.menus.recent, self.actions.clear_recent)
         self._update_state()
@@ -229,9 +231,12 @@ class MainWindow(QMainWindow):
         self.create_panel.seed.show_used(item.recipe.seed)
         self.status.showMessage(f"Done in {item.seconds:.1f} s · seed {item.recipe.seed}", 8000)
 
-    def _on_generation_failed(self, message: str, details: str) -> None:
+    def _on_generation_failed(self, message: str, details: str, remedies=()) -> None:
         self._show_base()
-        show_error(self, "Generation failed", message, details)
+        if remedies:
+            self.memory.offer(message, remedies, self.session.last_request)
+        else:
+            show_error(self, "Generation failed", message, details)
 
     def _on_cancelled(self) -> None:
         if self.session.report is None:

@@ -36,18 +36,20 @@ class Session(QObject):
     progressed = Signal()  # self.tracker changed
     previewShown = Signal(QImage, object)  # image, Phase
     generationFinished = Signal(object)  # HistoryItem, already in the history
-    generationFailed = Signal(str, str)  # message, details
+    generationFailed = Signal(str, str, object)  # message, details, remedies (glm_core Remedy tuple)
     cancelled = Signal()
 
     # Requests to the worker: queued across threads because the worker lives on its own.
     _loadRequested = Signal(int, object)
     _generateRequested = Signal(int, object)
+    _placeRequested = Signal(int, str)
 
     def __init__(self, history: HistoryModel, worker: GenerationWorker | None = None, parent=None):
         super().__init__(parent)
         self.history = history
         self.tracker = GenerationProgress()
         self.report: LoadReport | None = None
+        self.last_request: GenerationRequest | None = None
         self.activity = Activity.IDLE
         self._job: int | None = None  # the job whose results we still want
         self._job_numbers = itertools.count(1)
@@ -57,6 +59,7 @@ class Session(QObject):
         self._worker.moveToThread(self._thread)
         self._loadRequested.connect(self._worker.load)
         self._generateRequested.connect(self._worker.generate)
+        self._placeRequested.connect(self._worker.place)
         self._worker.loaded.connect(self._on_loaded)
         self._worker.loadFailed.connect(self._on_load_failed)
         self._worker.loadCancelled.connect(self._on_worker_cancelled)
@@ -91,10 +94,21 @@ class Session(QObject):
         log.info("loading model (job %d): %s", self._job, options)
         self._loadRequested.emit(self._job, options)
 
+    def place(self, offload: str) -> None:
+        """Re-place the loaded model with another offload mode; modelChanged follows."""
+        if not self.can_generate:
+            raise RuntimeError("A model must be loaded and idle to change its offload.")
+        self._job = next(self._job_numbers)
+        self.tracker.start(Phase.LOADING)
+        self._set_activity(Activity.LOADING)
+        log.info("re-placing the model (job %d): %s", self._job, offload)
+        self._placeRequested.emit(self._job, offload)
+
     def generate(self, request: GenerationRequest) -> None:
         if not self.can_generate:
             raise RuntimeError("A model must be loaded and idle to generate.")
         self._job = next(self._job_numbers)
+        self.last_request = request  # a memory remedy runs it again
         self.tracker.start(Phase.DIFFUSION if request.prior is not None else Phase.PRIOR)
         self._set_activity(Activity.GENERATING)
         log.info("generating (job %d): %dx%d, %d steps, seed %s", self._job, request.width,
@@ -186,8 +200,8 @@ class Session(QObject):
         self.history.add(item)  # into the history before anything shows it
         self.generationFinished.emit(item)
 
-    @Slot(int, str, str)
-    def _on_failed(self, job: int, message: str, details: str) -> None:
+    @Slot(int, str, str, object)
+    def _on_failed(self, job: int, message: str, details: str, remedies) -> None:
         if self._current(job):
             self._finish_job()
-            self.generationFailed.emit(message, details)
+            self.generationFailed.emit(message, details, remedies)

@@ -47,7 +47,7 @@ class GenerationWorker(QObject):
     progress = Signal(int, object)  # job, LoadStep | PhaseChanged | TokenProgress | DiffusionStep
     previewReady = Signal(int)  # job; take_preview() returns the newest frame
     finished = Signal(int, object)  # job, RenderedResult
-    failed = Signal(int, str, str)  # job, message, details
+    failed = Signal(int, str, str, object)  # job, message, details, remedies (glm_core Remedy tuple)
     cancelled = Signal(int)
 
     def __init__(self, load=load_model, runner_factory=GenerationRunner):
@@ -128,6 +128,24 @@ class GenerationWorker(QObject):
         finally:
             self._end()
 
+    @Slot(int, str)
+    def place(self, job: int, offload: str) -> None:
+        """Re-place the loaded model (a remedy the user picked after running out of memory)."""
+        if not self._begin(job):
+            self.loadCancelled.emit(job)
+            return
+        try:
+            model = self._runner.model
+            model.set_offload(offload)
+        except Exception as exc:  # noqa: BLE001 - the model stays loaded as it was
+            log.exception("re-placing the model failed (job %d)", job)
+            self.loadFailed.emit(job, _message(exc), traceback.format_exc())
+        else:
+            log.info("model re-placed (job %d): %s", job, offload)
+            self.loaded.emit(job, model.report)
+        finally:
+            self._end()
+
     @Slot(int, object)
     def generate(self, job: int, request) -> None:
         if not self._begin(job):
@@ -145,7 +163,7 @@ class GenerationWorker(QObject):
                 self._post_preview(PreviewFrame(job, pil_to_qimage(event.image), event.phase))
             elif isinstance(event, Failed):
                 ended.append(event)
-                self.failed.emit(job, event.message, event.details)
+                self.failed.emit(job, event.message, event.details, event.remedies)
             elif isinstance(event, Cancelled):
                 ended.append(event)
                 self.cancelled.emit(job)
@@ -162,7 +180,7 @@ class GenerationWorker(QObject):
                 rendered = RenderedResult(result, image, make_thumbnail(image))
         except Exception as exc:  # noqa: BLE001
             log.exception("generation failed (job %d)", job)
-            self.failed.emit(job, _message(exc), traceback.format_exc())
+            self.failed.emit(job, _message(exc), traceback.format_exc(), ())
             return
         finally:
             self._end()

@@ -90,6 +90,9 @@ class ModelPanel(QWidget):
         self.quant = _combo("quantChoice", {mode: _QUANT_LABELS[mode] for mode in QUANT_MODES})
         self.quant.setToolTip("Quantization shrinks the AR model and the DiT. On a CPU the DiT stays bf16.")
         self.device = _combo("deviceChoice", {device: _DEVICE_LABELS[device] for device in DEVICES})
+        self.offload = _combo("offloadChoice", {"auto": "Automatic (fits the memory)", **OFFLOAD_LABELS})
+        self.offload.setToolTip("Model offload keeps one model on the GPU at a time; sequential streams layers "
+                                "(slowest; not for nf4/int8 or edits). Automatic picks what fits.")
         self.load_button = QPushButton("Load model")
         self.load_button.setObjectName("loadButton")
         self.cancel_button = QPushButton("Cancel loading")
@@ -109,6 +112,7 @@ class ModelPanel(QWidget):
         choose.addRow("", where)
         choose.addRow("Quantization", self.quant)
         choose.addRow("Device", self.device)
+        choose.addRow("Offload", self.offload)
 
         title_loaded = QLabel("Loaded model")
         title_loaded.setObjectName("sectionTitle")
@@ -156,7 +160,8 @@ class ModelPanel(QWidget):
     def options(self) -> LoadOptions:
         kind = self.source.currentData()
         source = "demo" if kind is SourceKind.DEMO else self.location.text().strip()
-        return LoadOptions(source=source, quant=self.quant.currentData(), device=self.device.currentData())
+        return LoadOptions(source=source, quant=self.quant.currentData(), device=self.device.currentData(),
+                           offload=self.offload.currentData())
 
     def _on_source_kind(self) -> None:
         kind = self.source.currentData()
@@ -197,16 +202,21 @@ class ModelPanel(QWidget):
             label.setText("—")
             label.setToolTip("")
 
+    def show_plan(self, plan) -> None:
+        """The memory plan for the picture about to be made (glm_core MemoryPlan)."""
+        fits = "" if plan.fits() else " — does not fit"
+        tiled = ", tiled decode" if plan.vae_tiling else ""
+        self.peak_value.setText(f"≈ {format_bytes(plan.peak_bytes)} of {format_bytes(plan.free_bytes)}{fits}")
+        self.peak_value.setProperty("warning", not plan.fits())
+        self.offload_value.setText(OFFLOAD_LABELS.get(plan.offload, plan.offload) + tiled)
+        for label in (self.peak_value, self.offload_value):
+            label.setToolTip(f"For {plan.job.label}: {plan.reason}")
+
     def show_report(self, report: LoadReport) -> None:
         self.state.setText(f"<b>{report.model_id}</b> · {report.revision[:12]} · loaded in {report.seconds:.1f} s")
         self.demo_badge.setVisible(report.is_demo)
         self.device_value.setText(f"{report.device.upper()} · {report.dtype}")
         self.quant_value.setText(describe_quant(report.quant))
-        plan = report.plan
-        fits = "" if plan.fits() else " — may not fit"
-        self.peak_value.setText(f"≈ {format_bytes(plan.peak_bytes)} of {format_bytes(plan.free_bytes)} free{fits}")
-        self.offload_value.setText(OFFLOAD_LABELS.get(plan.offload, plan.offload))
-        for label in (self.peak_value, self.offload_value):
-            label.setToolTip(plan.reason)
+        self.show_plan(report.plan)
         self.notices.setText("\n".join(f"⚠ {notice}" for notice in report.notices))
         self.notices.setVisible(bool(report.notices))

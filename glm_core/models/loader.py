@@ -62,6 +62,14 @@ class LoadReport:
     notices: list[str] = field(default_factory=list)  # fallbacks and other things the user should know
     is_demo: bool = False
     seconds: float = 0.0
+    sizes: dict[str, memory.ComponentSize] = field(default_factory=dict)  # for planning each request
+
+    def plan_for(self, job: memory.Job, offload: str | None = None) -> memory.MemoryPlan:
+        """The plan for one generation under the placement in effect (or `offload`; "auto" = the
+        planner's own pick), against the memory the device had when the model loaded. Plain
+        arithmetic on plain data: the window calls it as the size changes."""
+        return memory.plan_memory(self.sizes, self.quant, self.plan.free_bytes,
+                                  offload=offload or self.plan.offload, job=job)
 
     @property
     def min_side(self) -> int:
@@ -80,15 +88,10 @@ class LoadReport:
 class LoadedModel:
     pipe: object  # diffusers GlmImagePipeline
     report: LoadReport
-    sizes: dict[str, memory.ComponentSize] = field(default_factory=dict)
     previews: Previews | None = None
 
     def plan_for(self, job: memory.Job, offload: str | None = None) -> memory.MemoryPlan:
-        """The plan for one generation under the placement in effect (or `offload`), against the
-        memory the device had when the model loaded."""
-        report = self.report
-        return memory.plan_memory(self.sizes, report.quant, report.plan.free_bytes,
-                                  offload=offload or report.plan.offload, job=job)
+        return self.report.plan_for(job, offload)
 
     def set_offload(self, offload: str) -> None:
         """Re-place the loaded pipeline (e.g. the user accepted model offload after running out of memory)."""
@@ -324,9 +327,9 @@ def load_model(
 
     report = LoadReport(
         model_id=model_id, revision=revision, folder=folder, device=device, dtype=str(dtype).removeprefix("torch."),
-        quant=quant, plan=plan, notices=notices, is_demo=is_demo, seconds=time.perf_counter() - started,
+        quant=quant, plan=plan, notices=notices, is_demo=is_demo, seconds=time.perf_counter() - started, sizes=sizes,
     )
-    return LoadedModel(pipe=pipe, report=report, sizes=sizes, previews=previews)
+    return LoadedModel(pipe=pipe, report=report, previews=previews)
 
 
 def _device_of(module):
