@@ -206,7 +206,7 @@ class ModelPanel(QWidget):
         """The memory plan for the picture about to be made (glm_core MemoryPlan)."""
         fits = "" if plan.fits() else " — does not fit"
         tiled = ", tiled decode" if plan.vae_tiling else ""
-        self.peak_value.setText(f"≈ {format_bytes(plan.peak_bytes)} of {format_bytes(plan.free_bytes)}{fits}")
+        self.peak_value.setText(f"≈ {format_bytes(plan.peak_bytes)} of {format_bytes(plan.free_bytes)} free{fits}")
         self.peak_value.setProperty("warning", not plan.fits())
         self.offload_value.setText(OFFLOAD_LABELS.get(plan.offload, plan.offload) + tiled)
         for label in (self.peak_value, self.offload_value):
