@@ -52,10 +52,17 @@ class GenerationSettings:
         return lambda: self._observers.remove(observer)
 
     def update(self, **values) -> None:
-        for name, value in values.items():
-            if name not in _FIELDS:
-                raise AttributeError(f"no generation setting named {name!r}")
-            setattr(self, name, value)
+        """Change several settings as one: observers hear of each change only once all are made,
+        so none of them sees a half-updated pair (a width that is new with a height that is old)."""
+        unknown = [name for name in values if name not in _FIELDS]
+        if unknown:
+            raise AttributeError(f"no generation setting named {unknown[0]!r}")
+        changed = [(name, value) for name, value in values.items() if getattr(self, name) != value]
+        for name, value in changed:
+            object.__setattr__(self, name, value)
+        for name, value in changed:
+            for observer in list(self._observers):
+                observer(name, value)
 
     def values(self, names=REMEMBERED + PER_DOCUMENT) -> dict:
         return {name: getattr(self, name) for name in names}

@@ -48,3 +48,23 @@ def test_new_limits_resnap_the_current_size(qtbot):
     assert picker.width_box.maximum() == 512
     picker.set_size(64, 64)
     assert picker.size == (64, 64)
+
+
+def test_a_smaller_model_keeps_the_shape_of_the_size(make_window, qtbot):
+    """Loading the demo (32..512 px) after a 1280x1280 poster gives 512x512, not a sliver: the
+    picker and the settings must never see a new width paired with an old height."""
+    window = make_window()
+    window.create_panel.size_picker.set_size(1280, 1280)
+    with qtbot.waitSignal(window.session.modelChanged, timeout=60_000, check_params_cb=lambda r: r is not None):
+        window.start()
+    settings = window.doc.settings
+    assert window.create_panel.size_picker.size == (settings.width, settings.height) == (512, 512)
+
+
+def test_settings_observers_see_a_size_change_whole():
+    from glm_core.generation.settings import GenerationSettings
+
+    settings, seen = GenerationSettings(width=1280, height=1280), []
+    settings.observe(lambda name, value: seen.append((name, settings.width, settings.height)))
+    settings.update(width=512, height=256)
+    assert seen == [("width", 512, 256), ("height", 512, 256)]
