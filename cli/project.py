@@ -117,5 +117,5 @@ def _export(args) -> int:
         raise CliError(str(exc)) from exc
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
-    print(args.out)
+    print_text(str(args.out))
     return 0
