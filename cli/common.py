@@ -9,6 +9,9 @@ app/text/typography.py). Without one, those options fail with one line.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 from typing import Protocol
 
@@ -18,6 +21,23 @@ EXIT_CANCELLED = 130
 
 class CliError(Exception):
     """A failure the user can fix; its message is printed as the one-line reason."""
+
+
+def print_text(text: str, file=None) -> None:
+    """Print `text` whatever the terminal takes: what its encoding cannot show (or lone
+    surrogates) is written as backslash escapes, never a UnicodeEncodeError; a reader that
+    stops early (`| head`) ends the output quietly."""
+    stream = file if file is not None else sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    safe = text.encode(encoding, errors="backslashreplace").decode(encoding)
+    try:
+        stream.write(safe + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        # Point the stream at /dev/null so the interpreter's last flush fails no more.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
 
 
 class TextRenderer(Protocol):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.boxes import BoxPart, parse_boxes
-from cli.common import CliError, require_renderer, run_cancellable
+from cli.common import CliError, print_text, require_renderer, run_cancellable
 from cli.progress import EventSink
 from glm_core import OFFICIAL_REPO_ID
 
@@ -141,11 +141,13 @@ def build_job(args, for_run: bool = True) -> Job:
     for_run=False (--print-prompt) only the prompt counts: no layout guide is drawn and no mask
     is read, so nothing imports Qt or torch."""
     from glm_core.generation.settings import GenerationSettings
-    from glm_core.generation.validation import ImageLoadError, load_image
+    from glm_core.generation.validation import ImageLoadError, is_valid_text, load_image
     from glm_core.project.document import generation_settings
     from glm_core.project.metadata import RecipeError, read_recipe
 
     _check_options(args)
+    if args.prompt is not None and not is_valid_text(args.prompt):  # before any model loads
+        raise CliError("--prompt holds bytes that are not UTF-8 text: retype it in a UTF-8 terminal")
     project = None
     if args.from_recipe:
         try:
@@ -281,7 +283,7 @@ def _generate(args) -> int:
         from cli.text_check import prompt_json
 
         request = build_job(args, for_run=False).request
-        print(prompt_json(request) if args.json else request.prompt)
+        print_text(prompt_json(request) if args.json else request.prompt)
         return 0
     from cli.text_check import check_and_fix, prepare_text_check
     from glm_core.files import refuse_overwrite
@@ -350,7 +352,7 @@ def _print_recipe(args) -> int:
         raise CliError(f"cannot read {args.png}: {exc}") from exc
     if recipe is None:
         raise CliError(f"{args.png} carries no recipe")
-    print(json.dumps(recipe.to_dict(), ensure_ascii=False, indent=2))
+    print_text(json.dumps(recipe.to_dict(), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cli.common import EXIT_CANCELLED, EXIT_FAILED, run_cancellable
+from cli.common import EXIT_CANCELLED, EXIT_FAILED, print_text, run_cancellable
 from glm_core.models.download_progress import DownloadCancelled, fmt_bytes
 
 
@@ -67,7 +67,7 @@ def _list(args) -> int:
     for e in entries:
         state = "complete" if e.complete else ("not downloaded" if not e.present_bytes else f"{e.fraction:.0%} downloaded")
         size = ("~" if e.size_is_estimate else "") + fmt_bytes(e.total_bytes)
-        print(f"{e.id}\n    {state}, {size}, {fmt_bytes(e.free_bytes)} free at {e.location}")
+        print_text(f"{e.id}\n    {state}, {size}, {fmt_bytes(e.free_bytes)} free at {e.location}")
     return 0
 
 
@@ -116,7 +116,7 @@ def _download(args) -> int:
             sys.stderr.write("note: no OS keyring here (pip install keyring): the token is used for this download only\n")
     bar = ProgressLine(args.quiet)
     folder = run_cancellable(lambda cancel: catalog.download(args.repo, args.revision, on_progress=bar, cancel=cancel, token=token))
-    print(folder)
+    print_text(str(folder))
     return 0
 
 

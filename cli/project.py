@@ -14,7 +14,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from cli.common import CliError, require_renderer
+from cli.common import CliError, print_text, require_renderer
 
 
 def add_project_parser(commands) -> None:
@@ -54,7 +54,7 @@ def _info(args) -> int:
     prompt, notices = effective_prompt(project.scene_prompt, project.pinned_prompt, project.boxes, size)
     layer = base_layer(project)
     recipe = base_recipe(project)
-    print(json.dumps({
+    print_text(json.dumps({
         "file": str(args.file),
         "width": project.width, "height": project.height,
         "scene_prompt": project.scene_prompt,
@@ -117,5 +117,5 @@ def _export(args) -> int:
         raise CliError(str(exc)) from exc
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
-    print(args.out)
+    print_text(str(args.out))
     return 0

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cli.boxes import BoxPart, parse_boxes
-from cli.common import CliError
+from cli.common import CliError, print_text
 
 EXIT_TEXT_WRONG = 3
 
@@ -65,7 +65,7 @@ def run_check_text(args) -> int:
     else:
         boxes, canvas = parse_boxes(args.box_parts or []), image.size
     checks = _check(image, boxes, canvas)
-    print(json.dumps({"boxes": [c.to_json() for c in checks]}, ensure_ascii=False, indent=2))
+    print_text(json.dumps({"boxes": [c.to_json() for c in checks]}, ensure_ascii=False, indent=2))
     return 0 if all(c.ok for c in checks) else EXIT_TEXT_WRONG
 
 

@@ -146,7 +146,7 @@ class FileCommands(QObject):
     def open_image(self, path: Path, ask_restore: bool = False) -> bool:
         """The image becomes the poster's base image (one undo step)."""
         try:
-            recipe = read_recipe(path) if path.suffix.lower() == ".png" else None
+            recipe = read_recipe(path)  # None for an image without one; PNG decided from the bytes
             image = load_image(path)
         except (RecipeError, ImageLoadError) as exc:
             show_error(self._window, "Cannot open this file", str(exc))

@@ -34,7 +34,7 @@ from PIL import Image, ImageChops
 
 from glm_core.generation.request import DEFAULT_FEATHER, GenerationRequest
 from glm_core.generation.validation import (
-    MULTIPLE, ImageLoadError, InvalidRequest, _upright, load_image, nearest_valid_size,
+    MULTIPLE, ImageLoadError, InvalidRequest, _upright, load_image, nearest_valid_size, open_image,
 )
 
 DEFAULT_PADDING = 64  # px of context around the feathered mask when cropping
@@ -47,7 +47,7 @@ ASPECT_TOLERANCE = 0.01
 def load_mask(path) -> Image.Image:
     """Open a mask file as "L" with the same safety checks and messages as a reference image."""
     flat = load_image(path)  # refuses missing, damaged, huge files; applies EXIF rotation
-    with Image.open(path) as im:
+    with open_image(path) as im:
         if im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info:
             try:  # transparent = keep: luminance times alpha (load_image flattens onto white)
                 rgba = _upright(im).convert("RGBA")

@@ -5,9 +5,12 @@ Every error message names the problem and the fix, because it is shown to the us
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from struct import error as StructError
 from typing import BinaryIO
@@ -41,7 +44,15 @@ RECOMMENDED_SIZES = [
     (1472, 1088), (1088, 1472),
     (1728, 960), (960, 1728),
 ]
-MAX_IMAGE_PIXELS = 4096 * 4096
+# A reference, layer or mask may be up to 4x the largest canvas the model makes (2048x2048).
+MAX_IMAGE_PIXELS = 4 * MAX_SIDE * MAX_SIDE
+# What a designer drops, decided from the file's first bytes, never from its name. Anything
+# else (EPS/PS/PDF run Ghostscript; FITS, ICNS, ... are exotic) is refused before Pillow sees it.
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF")
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"BM", "BMP"),
+               (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
+# TIFF compressions Pillow decodes itself or with plain zlib/LZW (no exotic libtiff codecs).
+_TIFF_COMPRESSIONS = ("raw", "tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits")
 
 
 class InvalidRequest(ValueError):
@@ -54,6 +65,16 @@ class InvalidRequest(ValueError):
 
 class ImageLoadError(ValueError):
     """An image file that cannot be used; the message says why and what to do."""
+
+
+def is_valid_text(text: str) -> bool:
+    """False for text holding lone surrogates (a JSON \\ud800 escape, a non-UTF-8 byte on the
+    command line), which no file or terminal can encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _side_range(min_side: int, max_side: int) -> tuple[int, int]:
@@ -96,6 +117,9 @@ def validate_request(request: GenerationRequest, min_side: int = MIN_SIDE,
     problems: list[str] = []
     if not isinstance(request.prompt, str) or not request.prompt.strip():
         problems.append("The prompt is empty: type a prompt describing the image.")
+    elif not is_valid_text(request.prompt):
+        problems.append("The prompt holds bytes that are not UTF-8 text: retype it, "
+                        "or pass it in a UTF-8 terminal.")
 
     w, h = request.width, request.height
     if not (_is_int(w) and _is_int(h)) or w < 1 or h < 1:
@@ -140,39 +164,87 @@ def validate_request(request: GenerationRequest, min_side: int = MIN_SIDE,
         raise InvalidRequest(problems)
 
 
+def image_format(head: bytes) -> str | None:
+    """The format a file's first 12 bytes announce (one of IMAGE_FORMATS), or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for magic, fmt in _SIGNATURES if head.startswith(magic)), None)
+
+
+def _display_name(source) -> str:
+    return f"'{Path(source).name}'" if isinstance(source, (str, os.PathLike)) else "The image"
+
+
+def _head(source) -> bytes:
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            return f.read(12)
+    at = source.tell()
+    head = source.read(12)
+    source.seek(at)
+    return head
+
+
+@contextlib.contextmanager
+def open_image(source: str | os.PathLike | BinaryIO, formats: tuple[str, ...] = IMAGE_FORMATS,
+               max_pixels: int = MAX_IMAGE_PIXELS, name: str | None = None
+               ) -> Iterator[Image.Image]:
+    """The one way an untrusted image file is opened: its format is sniffed from its bytes
+    and must be one of `formats`, its size is checked from the header before any decoding,
+    and Pillow's warnings stay off stderr (our size check refuses what they warn about).
+    Yields the opened, not yet decoded, image; raises ImageLoadError naming the file."""
+    name = name or _display_name(source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fmt = image_format(_head(source))
+        except FileNotFoundError as e:
+            raise ImageLoadError(f"{name} was not found: check the file still exists.") from e
+        except OSError as e:
+            raise ImageLoadError(f"{name} cannot be read ({e.strerror or e}): "
+                                 f"choose an image file you can open.") from e
+        if fmt not in formats:
+            kinds = "PNG" if formats == ("PNG",) else "PNG, JPEG, WebP, BMP or TIFF"
+            raise ImageLoadError(f"{name} is not an image this app reads ({kinds}, whatever its "
+                                 f"name says): choose a {kinds.replace(' or', ',')} file.")
+        try:
+            im = Image.open(source, formats=[fmt])
+        except Image.DecompressionBombError as e:
+            raise ImageLoadError(f"{name} is far too large to open safely: "
+                                 f"resize it below {max_pixels:,} pixels first.") from e
+        except (UnidentifiedImageError, SyntaxError, ValueError, OSError, EOFError,
+                StructError) as e:
+            raise ImageLoadError(f"{name} is damaged or not a {fmt} image: "
+                                 f"re-export or download it again.") from e
+        with im:
+            # Only the header has been read so far: refuse huge images before decoding them.
+            width, height = im.size
+            if width * height > max_pixels:
+                raise ImageLoadError(
+                    f"{name} is {width}x{height} ({width * height / 1e6:.1f} megapixels), more "
+                    f"than the {max_pixels / 1e6:.1f} megapixels allowed: resize it first.")
+            if fmt == "TIFF" and im.info.get("compression", "raw") not in _TIFF_COMPRESSIONS:
+                raise ImageLoadError(f"{name} is a TIFF compressed with "
+                                     f"{str(im.info.get('compression'))[:20]}: save it as a PNG.")
+            yield im
+
+
 def load_image(path_or_file: str | os.PathLike | BinaryIO,
                max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
     """Open an untrusted image as a fully loaded 8-bit RGB copy (the file is closed)."""
-    name = f"'{Path(path_or_file).name}'" if isinstance(path_or_file, (str, os.PathLike)) \
-        else "The image"
-    try:
-        im = Image.open(path_or_file)
-    except FileNotFoundError as e:
-        raise ImageLoadError(f"{name} was not found: check the file still exists.") from e
-    except Image.DecompressionBombError as e:
-        raise ImageLoadError(f"{name} is far too large to open safely: "
-                             f"resize it below {max_pixels:,} pixels first.") from e
-    except (UnidentifiedImageError, SyntaxError, ValueError) as e:
-        raise ImageLoadError(f"{name} is not an image (or not a format this app can read): "
-                             f"choose a PNG, JPEG or WebP file.") from e
-    with im:
-        # Only the header has been read so far: refuse huge images before decoding them.
-        width, height = im.size
-        if width * height > max_pixels:
-            raise ImageLoadError(
-                f"{name} is {width}x{height} ({width * height / 1e6:.1f} megapixels), more "
-                f"than the {max_pixels / 1e6:.1f} megapixels allowed: resize it first.")
+    name = _display_name(path_or_file)
+    with open_image(path_or_file, max_pixels=max_pixels) as im:
         try:
             im.load()
         except Image.DecompressionBombError as e:
             raise ImageLoadError(f"{name} is far too large to decode safely: resize it.") from e
-        except (OSError, SyntaxError, ValueError, EOFError) as e:
+        except (OSError, SyntaxError, ValueError, EOFError, StructError) as e:
             raise ImageLoadError(f"{name} is damaged or incomplete (truncated?): "
                                  f"re-export or download it again.") from e
         try:
             im = _upright(im)
             return _to_rgb(im)
-        except ValueError as e:
+        except (OSError, ValueError) as e:
             raise ImageLoadError(f"{name} uses colour mode {im.mode}, which cannot be "
                                  f"converted: save it as an RGB PNG or JPEG first.") from e
 

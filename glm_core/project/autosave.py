@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from glm_core.files import atomic_write_bytes
+from glm_core.files import atomic_write_bytes, remove_stale_temp_files
 from glm_core.paths import user_data_dir
 from glm_core.project.file import PROJECT_SUFFIX, load_project, save_project
 from glm_core.project.model import Project
@@ -65,6 +65,7 @@ class AutosaveStore:
     def __init__(self, folder: str | os.PathLike | None = None):
         self.folder = Path(folder) if folder is not None else user_data_dir() / "autosave"
         self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(self.folder)  # saves killed midway, by any earlier session
         self.session_id = secrets.token_hex(8)
         self._closed = False
         pid = os.getpid()
@@ -146,8 +147,9 @@ class AutosaveStore:
         """Delete a crashed session's autosave and marker."""
         self._own_path(entry).unlink(missing_ok=True)
         self._marker(entry.session_id).unlink(missing_ok=True)
-        # A save killed midway leaves its temporary file (files.atomic_save names it so).
-        for litter in self.folder.glob(f".{_PREFIX}{entry.session_id}{PROJECT_SUFFIX}.*.tmp"):
+        # A save killed midway leaves its temporary file (named by files.temp_path); its
+        # writer may be a reused pid, so the session's own are removed whatever the pid.
+        for litter in self.folder.glob(f".{_PREFIX}{entry.session_id}.*.tmp"):
             litter.unlink(missing_ok=True)
 
     def _own_path(self, entry: AutosaveEntry) -> Path:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import struct
 import zipfile
 import zlib
@@ -30,7 +31,8 @@ from glm_core import __version__
 from glm_core.files import atomic_save, refuse_overwrite
 from glm_core.project.model import Project, ProjectError, new_id, project_from_json, \
     project_to_json
-from glm_core.generation.validation import MAX_IMAGE_PIXELS
+from glm_core.generation.validation import MAX_IMAGE_PIXELS, MAX_SIDE, ImageLoadError, \
+    is_valid_text, open_image
 
 FORMAT = "glm-image-studio-project"
 FORMAT_VERSION = 2
@@ -48,11 +50,14 @@ MAX_MEMBER_BYTES = 128 * 1024**2
 MAX_TOTAL_BYTES = 3 * 1024**3  # a little above MAX_FILE_BYTES: PNGs do not deflate further
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_JSON_BYTES = 64 * 1024**2
-# PNGs compress flat areas ~1000:1, so the byte caps do not bound memory: this does (~4 GB RGBA).
-MAX_TOTAL_PIXELS = 1_000_000_000
+# PNGs compress flat areas ~1000:1, so the byte caps do not bound memory: this does. 128
+# canvases of the largest size the model makes (2048x2048), ~2 GB as RGBA; checked from the
+# PNG headers of every image before any is decoded.
+MAX_TOTAL_PIXELS = 128 * MAX_SIDE * MAX_SIDE
 # Saving runs every minute (autosave): fast compression matters more than ~15% in file size.
 PNG_COMPRESS_LEVEL = 1
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_IMAGE_MEMBER = re.compile(r"(layers|history)/[0-9a-f]{8,64}\.png|mask\.png|image\.png")
 # What a damaged zip or PNG can raise from zipfile, zlib and Pillow; all mean "damaged".
 _DAMAGE = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error,
            struct.error, RecursionError, SyntaxError, Image.DecompressionBombError)
@@ -107,6 +112,11 @@ def _write(project: Project, doc: bytes, f: BinaryIO) -> None:
             images += [(member_name("history", e.id), e.image) for e in project.history]
             if project.mask is not None:
                 images.append((MASK, project.mask))
+            pixels = sum(image.width * image.height for _, image in images)
+            if pixels > MAX_TOTAL_PIXELS:  # the loader would refuse it: never write one
+                raise ProjectError(f"The project cannot be saved: its images hold {pixels:,} "
+                                   f"pixels, more than the {MAX_TOTAL_PIXELS:,} a project can "
+                                   f"open again; delete some history entries.")
             for name, image in images:
                 zf.writestr(name, _png_bytes(image), zipfile.ZIP_STORED)  # PNG is compressed
     except zipfile.LargeZipFile:
@@ -142,6 +152,7 @@ def _load(f: BinaryIO, name: str) -> Project:
         _check_directory(f)
         with zipfile.ZipFile(f) as zf:
             members = _Members(zf)
+            members.check_pixels()
             version = _check_manifest(members.json(MANIFEST, MAX_MANIFEST_BYTES))
             doc = members.json(DOCUMENT, MAX_JSON_BYTES)
             aliases: dict[str, str] = {}  # an upgrade can point a new name at an old member
@@ -205,7 +216,7 @@ class _Members:
             if info.filename in self._infos:  # which copy would win is zipfile's choice
                 raise ProjectError(f"it holds '{info.filename[:60]}' twice")
             self._infos[info.filename] = info
-        self._bytes = self._pixels = 0
+        self._bytes = 0
 
     def read(self, name: str, limit: int) -> bytes:
         info = self._infos.get(name)
@@ -232,29 +243,44 @@ class _Members:
     def json(self, name: str, limit: int):
         data = self.read(name, limit)
         try:
-            return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+            value = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
         except RecursionError:
             raise ProjectError(f"'{name}' is nested too deeply") from None
         except ValueError as e:  # incl. UnicodeDecodeError and JSONDecodeError
             raise ProjectError(f"'{name}' is not valid JSON ({str(e)[:120]})") from None
+        if not is_valid_text(json.dumps(value, ensure_ascii=False)):
+            raise ProjectError(f"'{name}' holds text that is not valid Unicode (a lone "
+                               f"surrogate such as \\ud800)")
+        return value
+
+    def check_pixels(self) -> None:
+        """Refuse, from the PNG headers alone, images that would decode to too much memory:
+        a few MB of all-zero PNGs can unpack to gigabytes."""
+        total = 0
+        for name, info in self._infos.items():
+            if not _IMAGE_MEMBER.fullmatch(name):
+                continue  # a stray member is never read
+            with self._zf.open(info) as stream:
+                head = stream.read(24)
+            if len(head) < 24 or not head.startswith(_PNG_SIGNATURE) or head[12:16] != b"IHDR":
+                raise ProjectError(f"'{name}' is not a PNG image")
+            w, h = struct.unpack(">II", head[16:24])
+            if w * h > MAX_IMAGE_PIXELS:
+                raise ProjectError(f"'{name}' is {w}x{h} pixels; at most {MAX_IMAGE_PIXELS:,} "
+                                   f"are allowed")
+            total += w * h
+            if total > MAX_TOTAL_PIXELS:
+                raise ProjectError(f"its images hold more than {MAX_TOTAL_PIXELS:,} pixels in "
+                                   f"all (128 canvases of 2048x2048; reached at '{name}')")
 
     def image(self, name: str) -> Image.Image:
         data = self.read(name, MAX_MEMBER_BYTES)
-        if len(data) < 24 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
-            raise ProjectError(f"'{name}' is not a PNG image")
-        # The size, from the header that PNG puts first: refused before any decoding (and
-        # before Pillow's own, much higher, decompression-bomb limit).
-        w, h = struct.unpack(">II", data[16:24])
-        if w * h > MAX_IMAGE_PIXELS:
-            raise ProjectError(f"'{name}' is {w}x{h} pixels; at most {MAX_IMAGE_PIXELS:,} "
-                               f"are allowed")
-        if self._pixels + w * h > MAX_TOTAL_PIXELS:
-            raise ProjectError(f"its images hold more than {MAX_TOTAL_PIXELS:,} pixels in all")
-        self._pixels += w * h
         try:
-            with Image.open(io.BytesIO(data), formats=["PNG"]) as im:
+            with open_image(io.BytesIO(data), formats=("PNG",), name=f"'{name}'") as im:
                 im.load()
                 out = im.copy()  # a plain Image, detached from the PNG bytes
+        except ImageLoadError as e:
+            raise ProjectError(str(e)) from None
         except _DAMAGE as e:
             raise ProjectError(f"'{name}' is a damaged PNG ({str(e)[:120]})") from None
         out.info = {}  # chunks like gamma or dpi are not part of the document

@@ -14,11 +14,12 @@ import math
 import os
 from pathlib import Path
 
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, PngImagePlugin
 
 from glm_core.files import atomic_save, refuse_overwrite
 from glm_core.generation.recipe import Recipe
 from glm_core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS
+from glm_core.generation.validation import ImageLoadError, is_valid_text, open_image
 
 RECIPE_KEY = "glm_image_studio"
 PARAMETERS_KEY = "parameters"
@@ -97,16 +98,15 @@ def read_recipe(source: str | os.PathLike | Image.Image) -> Recipe | None:
         return _recipe_from_chunks(_text_chunks(source))
     name = Path(source).name
     try:
-        with Image.open(source) as im:
+        with open_image(source, name=f"'{name}'") as im:
             # Text chunks before the image data are read by open(); ours always are, and
             # reading no further means a hostile file's pixels are never decoded here.
             chunks = dict(im.info) if im.format == "PNG" else {}
-    except (FileNotFoundError, PermissionError, IsADirectoryError):
-        raise  # the usual OSErrors, with the usual messages
-    except (UnidentifiedImageError, Image.DecompressionBombError) as e:
-        raise RecipeError(f"'{name}' is not an image this app can read: "
-                          f"choose a PNG exported by GLM-Image Studio.") from e
-    except (OSError, SyntaxError, ValueError, EOFError) as e:  # incl. Pillow's text limits
+    except ImageLoadError as e:
+        if isinstance(e.__cause__, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise e.__cause__  # the usual OSErrors, with the usual messages
+        if e.__cause__ is None:  # not an image format we read
+            raise RecipeError(f"{e} Its recipe cannot be read.") from e
         raise RecipeError(f"'{name}' has damaged or oversized metadata: "
                           f"its recipe cannot be read.") from e
     return _recipe_from_chunks(chunks)
@@ -129,7 +129,11 @@ def _recipe_from_chunks(chunks: dict) -> Recipe | None:
         if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
             raise RecipeError(f"The '{key}' metadata is not text or is larger than "
                               f"{MAX_TEXT_CHARS:,} characters: the file is damaged.")
-        return parse(value)  # the JSON chunk wins: it is exact and typed
+        recipe = parse(value)  # the JSON chunk wins: it is exact and typed
+        if recipe is not None and not is_valid_text(json.dumps(recipe.to_dict(), ensure_ascii=False)):
+            raise RecipeError(f"The '{key}' metadata holds text that is not valid Unicode "
+                              f"(a lone surrogate such as \\ud800): the file is damaged.")
+        return recipe
     return None
 
 
