@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.boxes import BoxPart, parse_boxes
-from cli.common import CliError, require_renderer, run_cancellable
+from cli.common import EXIT_CANCELLED, CliError, require_renderer, run_cancellable
 from cli.progress import EventSink
 from glm_core import OFFICIAL_REPO_ID
 
@@ -103,19 +103,6 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_generate_command(args) -> int:
     return {"generate": _generate, "recipe": _print_recipe, "plan": _plan}[args.command](args)
-
-
-def _load(args):
-    from glm_core.models.loader import LoadError, LoadOptions, load_model
-
-    options = LoadOptions(source=args.model, quant=args.quant, device=args.device, offload=args.offload)
-    try:
-        model = load_model(options)
-    except (LoadError, RuntimeError) as exc:
-        raise CliError(str(exc)) from exc
-    for notice in model.report.notices:
-        print(f"note: {notice}", file=sys.stderr)
-    return model
 
 
 @dataclass
@@ -283,15 +270,20 @@ def _generate(args) -> int:
         request = build_job(args, for_run=False).request
         print(prompt_json(request) if args.json else request.prompt)
         return 0
-    from cli.text_check import check_and_fix, prepare_text_check
-    from glm_core.files import refuse_overwrite
-    from glm_core.generation.runner import GenerationRunner
-    from glm_core.project.metadata import save_png
+    from cli.checks import check_counts, check_output_paths, check_request, model_size_limits
+    from cli.generate_run import make
+    from cli.text_check import prepare_text_check
 
     if args.out is None:
         raise CliError("give --out FILE.png (or --print-prompt to only see the prompt)")
+    check_counts(args)
+    outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
+    check_output_paths(outputs, args.events, args.overwrite)
     job = build_job(args)
+    limits = model_size_limits(args.model)  # from the model's folder: nothing is loaded yet
+    job.fit(*limits)
     request = job.request
+    check_request(request, limits, masked=request.mask is not None)
     if request.mask is not None:  # an empty mask fails now, not after loading the model
         from glm_core.generation.masking import prepare_mask
         from glm_core.generation.validation import InvalidRequest
@@ -302,43 +294,16 @@ def _generate(args) -> int:
             raise CliError(str(exc)) from exc
     overlay = _overlay(job, args.text_renderer) if args.overlay else None
     prepare_text_check(args, job)
-    outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
-    if not args.overwrite:
-        try:
-            for path in outputs:
-                refuse_overwrite(path)
-        except FileExistsError as exc:
-            raise CliError(str(exc)) from exc
-    model = _load(args)
-    job.fit(model.report.min_side, model.report.max_side)
-    finish = overlay or (lambda image: image)
-    runner = GenerationRunner(model)
-    sink = EventSink(args.events, quiet=args.quiet)
+    sink, written = EventSink(args.events, quiet=args.quiet), []
     try:
-        result = _run_interruptibly(runner, request, sink)
-        if result is None:
-            return sink.exit_code()
-        image, recipe, text_exit = check_and_fix(args, job, finish(result.image), result,  # --check-text
-                                                 lambda r: _run_interruptibly(runner, r, sink), sink,
-                                                 (model.report.min_side, model.report.max_side))
-        if image is None:
-            return sink.exit_code()
-        save_png(image, args.out, recipe, overwrite=args.overwrite)
-        print(args.out)
-        for index, path in enumerate(outputs[1:], start=1):
-            variation = request.variation(seed=(result.recipe.seed + index) % 2**32, prior=result.prior)
-            varied = _run_interruptibly(runner, variation, sink)
-            if varied is None:
-                return sink.exit_code()
-            save_png(finish(varied.image), path, varied.recipe, overwrite=args.overwrite)
-            print(path)
+        code = run_cancellable(lambda cancel: make(args, job, overlay, outputs, sink, written, cancel))
     finally:
         sink.close()
-    return text_exit
-
-
-def _run_interruptibly(runner, request, sink):
-    return run_cancellable(lambda cancel: runner.run(request, sink, cancel=cancel))
+    if code == EXIT_CANCELLED:  # whatever this run wrote goes: a cancelled job leaves no result behind
+        for path in written:
+            path.unlink(missing_ok=True)
+        print("cancelled", file=sys.stderr)
+    return code
 
 
 def _print_recipe(args) -> int:
