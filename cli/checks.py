@@ -21,6 +21,8 @@ def model_size_limits(source: str) -> tuple[int, int]:
         folder, _model_id, _revision = resolve_source(LoadOptions(source=source))
     except LoadError as exc:
         raise CliError(str(exc)) from exc
+    except OSError as exc:  # a name the file system refuses outright, e.g. too long
+        raise CliError(f"--model {shorten(source)}: {exc.strerror or exc}: give demo, a model folder or a hub id") from exc
     return DEMO_SIZE_LIMITS if is_demo_folder(folder) else REAL_SIZE_LIMITS
 
 
@@ -54,24 +56,31 @@ def check_request(request, limits: tuple[int, int], masked: bool) -> None:
 def check_output_paths(outputs: list[Path], events: Path | None, overwrite: bool) -> None:
     """Every file `generate` will write can be written: its folder exists and takes files, it is
     not a folder itself, and it is new unless --overwrite."""
+    for option, path in [("--out", p) for p in outputs] + ([("--events", events)] if events else []):
+        try:
+            _check_output_path(option, path, overwrite)
+        except OSError as exc:  # a name the file system refuses outright, e.g. too long
+            raise CliError(f"{option} {shorten(path)}: {exc.strerror or exc}: choose another name") from exc
+
+
+def _check_output_path(option: str, path: Path, overwrite: bool) -> None:
     from glm_core.files import refuse_overwrite
 
-    for option, path in [("--out", p) for p in outputs] + ([("--events", events)] if events else []):
-        name = shorten(path)
-        if path.is_dir():
-            raise CliError(f"{option} {name} is a folder: give a file name inside it, e.g. {shorten(path / 'poster.png')}")
-        folder = path.parent
-        if not folder.exists():
-            raise CliError(f"{option} {name}: the folder {shorten(folder)} does not exist: create it first, "
-                           "or choose another place")
-        if not folder.is_dir():
-            raise CliError(f"{option} {name}: {shorten(folder)} is a file, not a folder: choose another place")
-        _check_writable(option, name, folder)
-        if option == "--out" and not overwrite:
-            try:
-                refuse_overwrite(path)
-            except FileExistsError as exc:
-                raise CliError(shorten(str(exc), 400)) from exc
+    name = shorten(path)
+    if path.is_dir():
+        raise CliError(f"{option} {name} is a folder: give a file name inside it, e.g. {shorten(path / 'poster.png')}")
+    folder = path.parent
+    if not folder.exists():
+        raise CliError(f"{option} {name}: the folder {shorten(folder)} does not exist: create it first, "
+                       "or choose another place")
+    if not folder.is_dir():
+        raise CliError(f"{option} {name}: {shorten(folder)} is a file, not a folder: choose another place")
+    _check_writable(option, name, folder)
+    if option == "--out" and not overwrite:
+        try:
+            refuse_overwrite(path)
+        except FileExistsError as exc:
+            raise CliError(shorten(str(exc), 400)) from exc
 
 
 def _check_writable(option: str, name: str, folder: Path) -> None:
