@@ -183,6 +183,8 @@ def build_job(args, for_run: bool = True) -> Job:
     request.reference_images += images  # an image-to-image run's own references, after the guide
     if args.from_recipe and request.glyph_texts is None:
         request.glyph_texts = list(recipe.glyph_texts) or None  # what the recorded run's glyph encoder got
+    if args.from_recipe and args.seed is None:
+        request.layout_seed = recipe.layout_seed  # a variation: its layout tokens came from this seed
     return Job(request, layout, fit_to, scene=settings.prompt)
 
 

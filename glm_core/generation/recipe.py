@@ -23,6 +23,9 @@ class Recipe:
     app_version: str = __version__
     glyph_texts: tuple[str, ...] = ()  # what the glyph encoder got as typed; () = the prompt's quotes
     text_check: tuple[dict, ...] = ()  # per checked box: text, read, ok, similarity (glm_core.text_check)
+    # A variation: the seed its layout (AR) tokens were written with; `seed` is then its DiT's own.
+    # None: both stages ran from `seed`.
+    layout_seed: int | None = None
 
     def __post_init__(self):
         for f in fields(self):  # lists (JSON has no tuples) kept as tuples, so a recipe stays frozen
@@ -62,6 +65,7 @@ def _is_box_check(value) -> bool:
 _TYPE_CHECKS = {
     "str": lambda v: isinstance(v, str),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "int | None": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
     "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "tuple[str, ...]": lambda v: isinstance(v, tuple) and all(isinstance(t, str) for t in v),
     "tuple[dict, ...]": lambda v: isinstance(v, tuple) and all(map(_is_box_check, v)),

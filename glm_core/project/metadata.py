@@ -81,7 +81,7 @@ def _quote(value: str) -> str:
 def parameters_text(recipe: Recipe) -> str:
     """The A1111-style text: prompt, then one `Key: value, ...` line."""
     fields = [("Steps", recipe.steps), ("Sampler", SAMPLER), ("CFG scale", recipe.guidance),
-              ("Seed", recipe.seed), ("Size", f"{recipe.width}x{recipe.height}"),
+              ("Seed", recipe.seed), ("Layout seed", "" if recipe.layout_seed is None else recipe.layout_seed), ("Size", f"{recipe.width}x{recipe.height}"),
               ("Model", recipe.model_id), ("Model revision", recipe.model_revision),
               ("Quantization", recipe.quantization)]
     if recipe.mode != "t2i" or recipe.reference_count:
@@ -156,7 +156,7 @@ def _from_json(text: str) -> Recipe:
         raise RecipeError(f"The stored recipe has an unknown mode {r.mode!r}: expected one "
                           f"of {', '.join(MODES)}; the file is damaged or from a newer app.")
     if not math.isfinite(r.guidance) or min(r.steps, r.width, r.height) < 1 \
-            or r.seed < 0 or r.reference_count < 0:
+            or r.seed < 0 or r.reference_count < 0 or (r.layout_seed or 0) < 0:
         raise RecipeError("The stored recipe has impossible numbers (negative or zero "
                           "sizes, steps or seed): the file is damaged.")
     return recipe
@@ -243,6 +243,7 @@ def _from_parameters(text: str) -> Recipe | None:
         guidance=float(number("CFG scale", float, DEFAULT_GUIDANCE)),
         width=width, height=height, mode=mode if mode in MODES else "t2i",
         reference_count=max(0, number("Reference images", int, 0)),
+        layout_seed=None if "Layout seed" not in params else max(0, number("Layout seed", int, 0)),
         model_id=params.get("Model", ""), model_revision=params.get("Model revision", ""),
         quantization=params.get("Quantization", ""),
         app_version=version.removeprefix(_APP_PREFIX) if version else "")
