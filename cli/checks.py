@@ -93,3 +93,42 @@ def _check_writable(option: str, name: str, folder: Path) -> None:
                        "choose a folder you can write to") from exc
     os.close(handle)
     os.unlink(probe)
+
+
+def file_references(images: list[Path], mask: Path | None) -> tuple[dict[str, str], ...]:
+    """What a recipe records of an edit's files (Recipe.references), so --from-recipe can ask
+    for them again and tell a different file from the one used."""
+    named = [("image", path) for path in images] + ([("mask", mask)] if mask is not None else [])
+    return tuple({"role": role, "name": path.name, "sha256": _sha256(path)} for role, path in named)
+
+
+def check_recipe_references(recipe, source: Path, images: list[Path], mask: Path | None) -> None:
+    """--from-recipe on an edit: the files it was made from must be given again, and be those
+    files; without them the run would silently become a different job."""
+    recorded = [r for r in recipe.references if r["role"] == "image"]
+    recorded_mask = next((r for r in recipe.references if r["role"] == "mask"), None)
+    if (recorded or recipe.mode == "edit") and not images:
+        names = " ".join(f"--image {shorten(r['name'], 60)}" for r in recorded) or "--image FILE"
+        raise CliError(f"{shorten(source.name)} is an edit of another image: give it again with {names}"
+                       + (f" --mask {shorten(recorded_mask['name'], 60)}" if recorded_mask else ""))
+    if recorded_mask is not None and mask is None:
+        raise CliError(f"{shorten(source.name)} is a masked edit: give its mask again with "
+                       f"--mask {shorten(recorded_mask['name'], 60)}")
+    given = file_references(images, mask) if recipe.references else ()
+    for was, now in zip(recipe.references, given):
+        if was["sha256"] != now["sha256"]:
+            raise CliError(f"--{now['role']} {shorten(now['name'], 60)} is not the file {shorten(source.name)} was made "
+                           f"from ({shorten(was['name'], 60)}, sha256 {was['sha256'][:12]}…): give that file")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise CliError(f"cannot read {shorten(path)}: {exc.strerror or exc}") from exc
+    return digest.hexdigest()

@@ -113,6 +113,7 @@ class Job:
     layout: TextLayout  # the text boxes and the canvas (pixels) they are placed in
     fit_to: tuple[int, int] | None = None  # an edit: take this size, made valid for the model
     scene: str = ""  # the prompt as typed, before the boxes were added (a text fix describes its boxes alone)
+    references: tuple[dict[str, str], ...] = ()  # the edit's files, for its recipe (Recipe.references)
 
     def fit(self, min_side: int, max_side: int) -> None:
         """Once the model's limits are known: an edit keeps its image's size where the model
@@ -127,6 +128,7 @@ def build_job(args, for_run: bool = True) -> Job:
     """The request `generate` runs, from the same builder as the window's Generate. With
     for_run=False (--print-prompt) only the prompt counts: no layout guide is drawn and no mask
     is read, so nothing imports Qt or torch."""
+    from cli.checks import check_recipe_references, file_references
     from glm_core.generation.settings import GenerationSettings
     from glm_core.generation.validation import ImageLoadError, load_image
     from glm_core.project.document import generation_settings
@@ -141,6 +143,7 @@ def build_job(args, for_run: bool = True) -> Job:
             raise CliError(f"cannot read a recipe from {args.from_recipe}: {exc}") from exc
         if recipe is None:
             raise CliError(f"{args.from_recipe} carries no recipe: give --prompt instead.")
+        check_recipe_references(recipe, args.from_recipe, args.image, args.mask)
         settings = GenerationSettings.from_recipe(recipe)
     elif args.project:
         from cli.project import open_project
@@ -185,7 +188,8 @@ def build_job(args, for_run: bool = True) -> Job:
         request.glyph_texts = list(recipe.glyph_texts) or None  # what the recorded run's glyph encoder got
     if args.from_recipe and args.seed is None:
         request.layout_seed = recipe.layout_seed  # a variation: its layout tokens came from this seed
-    return Job(request, layout, fit_to, scene=settings.prompt)
+    references = file_references(args.image, args.mask) if for_run else ()
+    return Job(request, layout, fit_to, scene=settings.prompt, references=references)
 
 
 def _check_options(args) -> None:

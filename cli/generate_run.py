@@ -5,6 +5,7 @@ Ctrl+C cancels it in every phase the same way (cli/generate.py removes what it w
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from cli.common import EXIT_CANCELLED, CliError
@@ -49,6 +50,7 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
                                              (model.report.min_side, model.report.max_side))
     if image is None:
         return stopped()
+    recipe = replace(recipe, references=job.references)
     save_png(image, args.out, recipe, overwrite=args.overwrite)
     written.append(args.out)
     print(args.out)
@@ -57,7 +59,7 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
         varied = runner.run(variation, sink, cancel=cancel)
         if varied is None:
             return stopped()
-        save_png(finish(varied.image), path, varied.recipe, overwrite=args.overwrite)
+        save_png(finish(varied.image), path, replace(varied.recipe, references=job.references), overwrite=args.overwrite)
         written.append(path)
         print(path)
     return EXIT_CANCELLED if cancel.is_set() else text_exit

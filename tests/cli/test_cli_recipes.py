@@ -35,3 +35,29 @@ def test_a_variation_records_its_layout_seed_and_reproduces_pixel_for_pixel(tmp_
     assert again.returncode == 0, again.stderr
     assert Image.open(tmp_path / "again.png").tobytes() == Image.open(tmp_path / "poster-2.png").tobytes()
     assert read_recipe(tmp_path / "again.png").layout_seed == 10
+
+
+def test_an_edit_records_its_references_and_from_recipe_asks_for_them(tmp_path, demo_folder):
+    source, other = tmp_path / "photo.png", tmp_path / "other.png"
+    Image.new("RGB", (64, 64), (200, 40, 40)).save(source)
+    Image.new("RGB", (64, 64), (40, 40, 200)).save(other)
+    made = cli("generate", "--image", source, "--prompt", "make it night", "--seed", "3",
+               "--out", tmp_path / "edit.png", *SMALL)
+    assert made.returncode == 0, made.stderr
+    import hashlib
+
+    assert read_recipe(tmp_path / "edit.png").references == (
+        {"role": "image", "name": "photo.png", "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},)
+
+    alone = cli("generate", "--from-recipe", tmp_path / "edit.png", "--model", "demo", "--out", tmp_path / "a.png")
+    assert alone.returncode == 1 and alone.stderr.count("\n") == 1
+    assert "--image photo.png" in alone.stderr and not (tmp_path / "a.png").exists()
+
+    wrong = cli("generate", "--from-recipe", tmp_path / "edit.png", "--image", other, "--model", "demo",
+                "--out", tmp_path / "b.png")
+    assert wrong.returncode == 1 and "other.png is not the file" in wrong.stderr
+
+    again = cli("generate", "--from-recipe", tmp_path / "edit.png", "--image", source, "--model", "demo",
+                "--quiet", "--out", tmp_path / "c.png")
+    assert again.returncode == 0, again.stderr
+    assert Image.open(tmp_path / "c.png").tobytes() == Image.open(tmp_path / "edit.png").tobytes()
