@@ -88,7 +88,16 @@ def parameters_text(recipe: Recipe) -> str:
         fields += [("Mode", recipe.mode), ("Reference images", recipe.reference_count)]
     fields.append(("Version", _APP_PREFIX + recipe.app_version))
     line = ", ".join(f"{k}: {_quote(str(v))}" for k, v in fields if v != "")
+    if not _plain_prompt(recipe.prompt):  # the lines above would not read back as typed: say it exactly
+        line += f", Prompt: {json.dumps(recipe.prompt, ensure_ascii=False)}"
     return f"{recipe.prompt}\n{line}"
+
+
+def _plain_prompt(prompt: str) -> bool:
+    """A prompt the A1111 reading gives back as it is: no outer whitespace (readers strip it), no
+    carriage return (they normalise line ends), no line that starts the negative prompt."""
+    return (prompt == prompt.strip() and "\r" not in prompt
+            and not any(line.startswith("Negative prompt:") for line in prompt.split("\n")))
 
 
 def read_recipe(source: str | os.PathLike | Image.Image) -> Recipe | None:
@@ -220,7 +229,7 @@ def _from_parameters(text: str) -> Recipe | None:
         if line.startswith("Negative prompt:"):
             break  # GLM-Image has no negative prompt; the rest is the negative one
         prompt_lines.append(line)
-    prompt = "\n".join(prompt_lines).strip()
+    prompt = params["Prompt"] if "Prompt" in params else "\n".join(prompt_lines).strip()  # ours, exact
     if not prompt and not params:
         return None
 
