@@ -188,8 +188,20 @@ def build_job(args, for_run: bool = True) -> Job:
         request.glyph_texts = list(recipe.glyph_texts) or None  # what the recorded run's glyph encoder got
     if args.from_recipe and args.seed is None:
         request.layout_seed = recipe.layout_seed  # a variation: its layout tokens came from this seed
+    if args.from_recipe and recipe.overlay and not args.box_parts:  # drawn over the result again, not composed
+        layout, args.overlay = TextLayout((recipe.width, recipe.height), _recorded_boxes(recipe, args.from_recipe)), True
     references = file_references(args.image, args.mask) if for_run else ()
     return Job(request, layout, fit_to, scene=settings.prompt, references=references)
+
+
+def _recorded_boxes(recipe, source: Path) -> list:
+    """A recipe's overlay boxes, each checked as a project file's are (the PNG is untrusted)."""
+    from glm_core.project.model import ProjectError, box_from_json
+
+    try:
+        return [box_from_json(data, f"overlay[{i}]") for i, data in enumerate(recipe.overlay)]
+    except ProjectError as exc:
+        raise CliError(f"{source.name}: its recipe's overlay is damaged ({exc}): give --box options instead") from exc
 
 
 def _check_options(args) -> None:

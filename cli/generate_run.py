@@ -27,6 +27,13 @@ def load(args, cancel):
     return model
 
 
+def _overlay_boxes(job) -> tuple[dict, ...]:
+    """The boxes --overlay draws, as the recipe records them (so --from-recipe draws them again)."""
+    from dataclasses import asdict
+
+    return tuple(asdict(box) for box in job.layout.boxes)
+
+
 def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], cancel) -> int:
     """Load, generate, check and save, in run_cancellable's worker; the exit code. Each saved
     file is added to `written` at once, so a Ctrl+C in any phase can take them all back."""
@@ -50,7 +57,8 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
                                              (model.report.min_side, model.report.max_side))
     if image is None:
         return stopped()
-    recipe = replace(recipe, references=job.references)
+    recorded = {"references": job.references, "overlay": _overlay_boxes(job) if overlay else ()}
+    recipe = replace(recipe, **recorded)
     save_png(image, args.out, recipe, overwrite=args.overwrite)
     written.append(args.out)
     print(args.out)
@@ -59,7 +67,7 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
         varied = runner.run(variation, sink, cancel=cancel)
         if varied is None:
             return stopped()
-        save_png(finish(varied.image), path, replace(varied.recipe, references=job.references), overwrite=args.overwrite)
+        save_png(finish(varied.image), path, replace(varied.recipe, **recorded), overwrite=args.overwrite)
         written.append(path)
         print(path)
     return EXIT_CANCELLED if cancel.is_set() else text_exit

@@ -29,6 +29,9 @@ class Recipe:
     # The files an edit was made from, to ask for them again: {"role": "image" | "mask", "name": the
     # file's name, "sha256": its bytes' hash}. () for a new image, or a source that was no file.
     references: tuple[dict[str, str], ...] = ()
+    # --overlay / "Overlay my text": the text boxes (as project files store them, in this image's
+    # pixels) drawn over the result as real text; () = the image is as the model made it.
+    overlay: tuple[dict[str, object], ...] = ()
 
     def __post_init__(self):
         for f in fields(self):  # lists (JSON has no tuples) kept as tuples, so a recipe stays frozen
@@ -77,5 +80,6 @@ _TYPE_CHECKS = {
     "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "tuple[str, ...]": lambda v: isinstance(v, tuple) and all(isinstance(t, str) for t in v),
     "tuple[dict, ...]": lambda v: isinstance(v, tuple) and all(map(_is_box_check, v)),
+    "tuple[dict[str, object], ...]": lambda v: isinstance(v, tuple) and all(isinstance(d, dict) for d in v),
     "tuple[dict[str, str], ...]": lambda v: isinstance(v, tuple) and all(map(_is_file_reference, v)),
 }

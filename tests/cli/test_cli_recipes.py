@@ -61,3 +61,17 @@ def test_an_edit_records_its_references_and_from_recipe_asks_for_them(tmp_path, 
                 "--quiet", "--out", tmp_path / "c.png")
     assert again.returncode == 0, again.stderr
     assert Image.open(tmp_path / "c.png").tobytes() == Image.open(tmp_path / "edit.png").tobytes()
+
+
+def test_the_overlay_and_its_boxes_are_recorded_and_drawn_again_from_the_recipe(tmp_path, demo_folder):
+    out = tmp_path / "poster.png"
+    made = cli("generate", "--prompt", "a poster", "--box", "SALE", "--at", "4,4,56,24", "--color", "#ff0000",
+               "--overlay", "--seed", "4", "--out", out, *SMALL)
+    assert made.returncode == 0, made.stderr
+    boxes = read_recipe(out).overlay
+    assert [(b["text"], b["x"], b["width"], b["color"]) for b in boxes] == [("SALE", 4, 56, "#ff0000")]
+
+    again = cli("generate", "--from-recipe", out, "--model", "demo", "--quiet", "--out", tmp_path / "again.png")
+    assert again.returncode == 0, again.stderr
+    assert Image.open(tmp_path / "again.png").tobytes() == Image.open(out).tobytes()
+    assert read_recipe(tmp_path / "again.png").overlay == boxes
