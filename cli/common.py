@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import threading
 from typing import Protocol
@@ -69,24 +70,50 @@ def require_renderer(renderer, option: str):
 
 
 def run_cancellable(fn):
-    """Run fn(cancel) in a thread so Ctrl+C here sets `cancel` and waits for the work to wind
-    down cleanly; fn's result or exception comes back to the caller."""
-    cancel, box = threading.Event(), {}
+    """Run fn(cancel) in a worker thread; the first Ctrl+C sets `cancel` and waits for the work
+    to wind down (fn checks it between components, tokens and steps), a second one ends the
+    process at once with exit 130. fn's result or exception comes back to the caller.
+
+    The main thread waits on an Event the worker sets, never on Thread.join(timeout): in Python
+    3.11 a join interrupted by SIGINT marks the worker dead (cpython #90882), the interpreter then
+    shuts down while the worker is inside torch, and the process aborts (exit 134)."""
+    cancel, done, box = threading.Event(), threading.Event(), {}
 
     def work():
         try:
             box["result"] = fn(cancel)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             box["error"] = exc
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
+    threading.Thread(target=work, daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)
+        done.wait()
     except KeyboardInterrupt:
         cancel.set()
-        worker.join()
+        previous = signal.signal(signal.SIGINT, _exit_now)
+        try:
+            done.wait()
+        finally:
+            signal.signal(signal.SIGINT, previous)
     if "error" in box:
         raise box["error"]
     return box.get("result")
+
+
+def _exit_now(_signum, _frame):
+    """The second Ctrl+C: the user does not want to wait for the work to wind down."""
+    sys.stderr.write("\ncancelled\n")
+    sys.stderr.flush()
+    os._exit(EXIT_CANCELLED)
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """`text` for a message: a value longer than `limit` (a 70,000-character prompt) shows its
+    start and end and how much was left out, never the whole."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]}…[{len(text) - 2 * keep} characters]…{text[-keep:]}"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.boxes import BoxPart, parse_boxes
-from cli.common import CliError, print_text, require_renderer, run_cancellable
+from cli.common import EXIT_CANCELLED, CliError, print_text, require_renderer, run_cancellable
 from cli.progress import EventSink
 from glm_core import OFFICIAL_REPO_ID
 
@@ -105,19 +105,6 @@ def run_generate_command(args) -> int:
     return {"generate": _generate, "recipe": _print_recipe, "plan": _plan}[args.command](args)
 
 
-def _load(args):
-    from glm_core.models.loader import LoadError, LoadOptions, load_model
-
-    options = LoadOptions(source=args.model, quant=args.quant, device=args.device, offload=args.offload)
-    try:
-        model = load_model(options)
-    except (LoadError, RuntimeError) as exc:
-        raise CliError(str(exc)) from exc
-    for notice in model.report.notices:
-        print(f"note: {notice}", file=sys.stderr)
-    return model
-
-
 @dataclass
 class Job:
     """What `generate` runs, and what its text options need."""
@@ -126,6 +113,7 @@ class Job:
     layout: TextLayout  # the text boxes and the canvas (pixels) they are placed in
     fit_to: tuple[int, int] | None = None  # an edit: take this size, made valid for the model
     scene: str = ""  # the prompt as typed, before the boxes were added (a text fix describes its boxes alone)
+    references: tuple[dict[str, str], ...] = ()  # the edit's files, for its recipe (Recipe.references)
 
     def fit(self, min_side: int, max_side: int) -> None:
         """Once the model's limits are known: an edit keeps its image's size where the model
@@ -140,6 +128,7 @@ def build_job(args, for_run: bool = True) -> Job:
     """The request `generate` runs, from the same builder as the window's Generate. With
     for_run=False (--print-prompt) only the prompt counts: no layout guide is drawn and no mask
     is read, so nothing imports Qt or torch."""
+    from cli.checks import check_recipe_references, file_references
     from glm_core.generation.settings import GenerationSettings
     from glm_core.generation.validation import ImageLoadError, is_valid_text, load_image
     from glm_core.project.document import generation_settings
@@ -156,6 +145,7 @@ def build_job(args, for_run: bool = True) -> Job:
             raise CliError(f"cannot read a recipe from {args.from_recipe}: {exc}") from exc
         if recipe is None:
             raise CliError(f"{args.from_recipe} carries no recipe: give --prompt instead.")
+        check_recipe_references(recipe, args.from_recipe, args.image, args.mask)
         settings = GenerationSettings.from_recipe(recipe)
     elif args.project:
         from cli.project import open_project
@@ -198,7 +188,22 @@ def build_job(args, for_run: bool = True) -> Job:
     request.reference_images += images  # an image-to-image run's own references, after the guide
     if args.from_recipe and request.glyph_texts is None:
         request.glyph_texts = list(recipe.glyph_texts) or None  # what the recorded run's glyph encoder got
-    return Job(request, layout, fit_to, scene=settings.prompt)
+    if args.from_recipe and args.seed is None:
+        request.layout_seed = recipe.layout_seed  # a variation: its layout tokens came from this seed
+    if args.from_recipe and recipe.overlay and not args.box_parts:  # drawn over the result again, not composed
+        layout, args.overlay = TextLayout((recipe.width, recipe.height), _recorded_boxes(recipe, args.from_recipe)), True
+    references = file_references(args.image, args.mask) if for_run else ()
+    return Job(request, layout, fit_to, scene=settings.prompt, references=references)
+
+
+def _recorded_boxes(recipe, source: Path) -> list:
+    """A recipe's overlay boxes, each checked as a project file's are (the PNG is untrusted)."""
+    from glm_core.project.model import ProjectError, box_from_json
+
+    try:
+        return [box_from_json(data, f"overlay[{i}]") for i, data in enumerate(recipe.overlay)]
+    except ProjectError as exc:
+        raise CliError(f"{source.name}: its recipe's overlay is damaged ({exc}): give --box options instead") from exc
 
 
 def _check_options(args) -> None:
@@ -285,15 +290,20 @@ def _generate(args) -> int:
         request = build_job(args, for_run=False).request
         print_text(prompt_json(request) if args.json else request.prompt)
         return 0
-    from cli.text_check import check_and_fix, prepare_text_check
-    from glm_core.files import refuse_overwrite
-    from glm_core.generation.runner import GenerationRunner
-    from glm_core.project.metadata import save_png
+    from cli.checks import check_counts, check_output_paths, check_request, model_size_limits
+    from cli.generate_run import make
+    from cli.text_check import prepare_text_check
 
     if args.out is None:
         raise CliError("give --out FILE.png (or --print-prompt to only see the prompt)")
+    check_counts(args)
+    outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
+    check_output_paths(outputs, args.events, args.overwrite)
     job = build_job(args)
+    limits = model_size_limits(args.model)  # from the model's folder: nothing is loaded yet
+    job.fit(*limits)
     request = job.request
+    check_request(request, limits, masked=request.mask is not None)
     if request.mask is not None:  # an empty mask fails now, not after loading the model
         from glm_core.generation.masking import prepare_mask
         from glm_core.generation.validation import InvalidRequest
@@ -304,43 +314,16 @@ def _generate(args) -> int:
             raise CliError(str(exc)) from exc
     overlay = _overlay(job, args.text_renderer) if args.overlay else None
     prepare_text_check(args, job)
-    outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
-    if not args.overwrite:
-        try:
-            for path in outputs:
-                refuse_overwrite(path)
-        except FileExistsError as exc:
-            raise CliError(str(exc)) from exc
-    model = _load(args)
-    job.fit(model.report.min_side, model.report.max_side)
-    finish = overlay or (lambda image: image)
-    runner = GenerationRunner(model)
-    sink = EventSink(args.events, quiet=args.quiet)
+    sink, written = EventSink(args.events, quiet=args.quiet), []
     try:
-        result = _run_interruptibly(runner, request, sink)
-        if result is None:
-            return sink.exit_code()
-        image, recipe, text_exit = check_and_fix(args, job, finish(result.image), result,  # --check-text
-                                                 lambda r: _run_interruptibly(runner, r, sink), sink,
-                                                 (model.report.min_side, model.report.max_side))
-        if image is None:
-            return sink.exit_code()
-        save_png(image, args.out, recipe, overwrite=args.overwrite)
-        print(args.out)
-        for index, path in enumerate(outputs[1:], start=1):
-            variation = request.variation(seed=(result.recipe.seed + index) % 2**32, prior=result.prior)
-            varied = _run_interruptibly(runner, variation, sink)
-            if varied is None:
-                return sink.exit_code()
-            save_png(finish(varied.image), path, varied.recipe, overwrite=args.overwrite)
-            print(path)
+        code = run_cancellable(lambda cancel: make(args, job, overlay, outputs, sink, written, cancel))
     finally:
         sink.close()
-    return text_exit
-
-
-def _run_interruptibly(runner, request, sink):
-    return run_cancellable(lambda cancel: runner.run(request, sink, cancel=cancel))
+    if code == EXIT_CANCELLED:  # whatever this run wrote goes: a cancelled job leaves no result behind
+        for path in written:
+            path.unlink(missing_ok=True)
+        print("cancelled", file=sys.stderr)
+    return code
 
 
 def _print_recipe(args) -> int:

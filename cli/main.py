@@ -1,7 +1,9 @@
 """`python main.py <command>`: everything the window does, for batches, scripts and tests.
 
-Exit codes: 0 done, 1 failed (one line on stderr says why), 130 cancelled (Ctrl+C). Each command
-family lives in its own module (generate, models, project); this one only parses and dispatches.
+Exit codes: 0 done, 1 failed (one line on stderr says why, bad arguments included), 3 a text
+check still reads a box wrong (generate --check-text, check-text), 130 cancelled (Ctrl+C). Each
+command family lives in its own module (generate, models, project); this one only parses and
+dispatches.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.common import EXIT_FAILED, CliError, TextRenderer
+from cli.common import EXIT_CANCELLED, EXIT_FAILED, CliError, TextRenderer, shorten
 from cli.generate import add_generate_parsers, run_generate_command
 from cli.models import add_models_parser, run_models
 from cli.project import add_project_parser, run_project
@@ -17,8 +19,21 @@ from cli.text_check import add_check_text_parser, run_check_text
 from glm_core import __version__
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's errors in the project's style: `error: …` in one line and exit 1, not a usage
+    dump and exit 2 (`COMMAND --help` still prints the usage)."""
+
+    def error(self, message: str):
+        if "expected one argument" in message:  # `--seed -5` reads -5 as an option
+            message += ": a negative number needs `=`, e.g. --seed=-5"
+        elif "invalid float value" in message:  # `--guidance 1,5`
+            message += ": write decimals with a dot, e.g. 1.5"
+        print(f"error: {self.prog.removeprefix('main.py ')}: {shorten(message, 300)}", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="GLM-Image Studio: local poster generation.")
+    parser = OneLineParser(prog="main.py", description="GLM-Image Studio: local poster generation.")
     parser.add_argument("--version", action="version", version=f"GLM-Image Studio {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -40,5 +55,8 @@ def main(argv: list[str] | None = None, text_renderer: TextRenderer | None = Non
     try:
         return handler(args)
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {shorten(exc, 1000)}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:  # Ctrl+C before the work started (reading files, importing torch)
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED

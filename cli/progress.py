@@ -13,7 +13,8 @@ class EventSink:
     """Writes events as JSON lines and draws a progress bar on stderr."""
 
     def __init__(self, events_path: Path | None, quiet: bool):
-        self.file = open(events_path, "w", encoding="utf-8") if events_path else None  # noqa: SIM115
+        # Line-buffered: a tool following the file (or a test waiting for a phase) sees each event as it happens.
+        self.file = open(events_path, "w", encoding="utf-8", buffering=1) if events_path else None  # noqa: SIM115
         self.quiet = quiet
         self.last = None
 

@@ -16,6 +16,7 @@ class PriorTokens:
     image_grid_thw: list[torch.Tensor] | None  # i2i: their grids, per sample
     grid_h: int
     grid_w: int
+    seed: int | None = None  # the seed the AR model wrote them with (None: not known, e.g. an old project)
 
     def on(self, device) -> dict:
         """The pipeline's prior arguments on `device`: tokens kept from an earlier run (or read from a

@@ -23,6 +23,15 @@ class Recipe:
     app_version: str = __version__
     glyph_texts: tuple[str, ...] = ()  # what the glyph encoder got as typed; () = the prompt's quotes
     text_check: tuple[dict, ...] = ()  # per checked box: text, read, ok, similarity (glm_core.text_check)
+    # A variation: the seed its layout (AR) tokens were written with; `seed` is then its DiT's own.
+    # None: both stages ran from `seed`.
+    layout_seed: int | None = None
+    # The files an edit was made from, to ask for them again: {"role": "image" | "mask", "name": the
+    # file's name, "sha256": its bytes' hash}. () for a new image, or a source that was no file.
+    references: tuple[dict[str, str], ...] = ()
+    # --overlay / "Overlay my text": the text boxes (as project files store them, in this image's
+    # pixels) drawn over the result as real text; () = the image is as the model made it.
+    overlay: tuple[dict[str, object], ...] = ()
 
     def __post_init__(self):
         for f in fields(self):  # lists (JSON has no tuples) kept as tuples, so a recipe stays frozen
@@ -59,10 +68,18 @@ def _is_box_check(value) -> bool:
             and isinstance(value["similarity"], (int, float)) and 0 <= value["similarity"] <= 1)
 
 
+def _is_file_reference(value) -> bool:
+    return (isinstance(value, dict) and value.keys() == {"role", "name", "sha256"}
+            and value["role"] in ("image", "mask") and all(isinstance(v, str) for v in value.values()))
+
+
 _TYPE_CHECKS = {
     "str": lambda v: isinstance(v, str),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "int | None": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
     "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "tuple[str, ...]": lambda v: isinstance(v, tuple) and all(isinstance(t, str) for t in v),
     "tuple[dict, ...]": lambda v: isinstance(v, tuple) and all(map(_is_box_check, v)),
+    "tuple[dict[str, object], ...]": lambda v: isinstance(v, tuple) and all(isinstance(d, dict) for d in v),
+    "tuple[dict[str, str], ...]": lambda v: isinstance(v, tuple) and all(map(_is_file_reference, v)),
 }

@@ -32,6 +32,9 @@ class GenerationRequest:
     # The texts the glyph encoder renders, exactly as typed (the boxes'); None = what the pipeline
     # reads from the prompt's quotes. See glm_core.glyphs.
     glyph_texts: list[str] | None = None
+    # Reproducing a variation: the AR model writes the layout tokens with this seed, the DiT then
+    # denoises with `seed` (a variation's recipe records both). None: one seed for both stages.
+    layout_seed: int | None = None
 
     @property
     def mode(self) -> str:

@@ -106,13 +106,16 @@ class GenerationRunner:
             self._check_memory(request)
             seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
             # A CPU generator gives the same noise for a seed on every device.
-            generator = torch.Generator().manual_seed(seed)
+            layout_seed = seed if request.layout_seed is None else request.layout_seed
+            generator = torch.Generator().manual_seed(layout_seed)
             edges = reference_edges(self.pipe.processor)
             references = [fit_reference(img, request.width, request.height, *edges) for img in request.reference_images]
             prior = request.prior
             if prior is None:
                 on_event(PhaseChanged(Phase.PRIOR))
-                prior = self._generate_prior(request, references, generator, on_event)
+                prior = replace(self._generate_prior(request, references, generator, on_event), seed=layout_seed)
+                if layout_seed != seed:  # a variation reproduced: its DiT starts afresh from its own seed
+                    generator = torch.Generator().manual_seed(seed)
             phase = Phase.DIFFUSION
             on_event(PhaseChanged(Phase.DIFFUSION))
             with verbatim_glyphs(self.pipe, request.prompt, request.glyph_texts):  # the DiT's glyph encoder
@@ -124,11 +127,12 @@ class GenerationRunner:
                 width=image.width, height=image.height, mode=asked.mode,
                 reference_count=len(references), model_id=report.model_id, model_revision=report.revision,
                 quantization=report.quant_label, glyph_texts=tuple(request.glyph_texts or ()),
+                layout_seed=None if prior.seed in (None, seed) else prior.seed,
             )
             seconds = time.perf_counter() - started
             on_event(Finished(image=image, recipe=recipe, seconds=seconds))
             return GenerationResult(image=image, recipe=recipe, prior=prior, seconds=seconds,
-                                    request=replace(asked, seed=seed, prior=None))
+                                    request=replace(asked, seed=seed, prior=None, layout_seed=recipe.layout_seed))
         except GenerationCancelled:
             on_event(Cancelled(phase))
         except InvalidRequest as exc:

@@ -82,14 +82,23 @@ def _quote(value: str) -> str:
 def parameters_text(recipe: Recipe) -> str:
     """The A1111-style text: prompt, then one `Key: value, ...` line."""
     fields = [("Steps", recipe.steps), ("Sampler", SAMPLER), ("CFG scale", recipe.guidance),
-              ("Seed", recipe.seed), ("Size", f"{recipe.width}x{recipe.height}"),
+              ("Seed", recipe.seed), ("Layout seed", "" if recipe.layout_seed is None else recipe.layout_seed), ("Size", f"{recipe.width}x{recipe.height}"),
               ("Model", recipe.model_id), ("Model revision", recipe.model_revision),
               ("Quantization", recipe.quantization)]
     if recipe.mode != "t2i" or recipe.reference_count:
         fields += [("Mode", recipe.mode), ("Reference images", recipe.reference_count)]
     fields.append(("Version", _APP_PREFIX + recipe.app_version))
     line = ", ".join(f"{k}: {_quote(str(v))}" for k, v in fields if v != "")
+    if not _plain_prompt(recipe.prompt):  # the lines above would not read back as typed: say it exactly
+        line += f", Prompt: {json.dumps(recipe.prompt, ensure_ascii=False)}"
     return f"{recipe.prompt}\n{line}"
+
+
+def _plain_prompt(prompt: str) -> bool:
+    """A prompt the A1111 reading gives back as it is: no outer whitespace (readers strip it), no
+    carriage return (they normalise line ends), no line that starts the negative prompt."""
+    return (prompt == prompt.strip() and "\r" not in prompt
+            and not any(line.startswith("Negative prompt:") for line in prompt.split("\n")))
 
 
 def read_recipe(source: str | os.PathLike | Image.Image) -> Recipe | None:
@@ -160,7 +169,7 @@ def _from_json(text: str) -> Recipe:
         raise RecipeError(f"The stored recipe has an unknown mode {r.mode!r}: expected one "
                           f"of {', '.join(MODES)}; the file is damaged or from a newer app.")
     if not math.isfinite(r.guidance) or min(r.steps, r.width, r.height) < 1 \
-            or r.seed < 0 or r.reference_count < 0:
+            or r.seed < 0 or r.reference_count < 0 or (r.layout_seed or 0) < 0:
         raise RecipeError("The stored recipe has impossible numbers (negative or zero "
                           "sizes, steps or seed): the file is damaged.")
     return recipe
@@ -224,7 +233,7 @@ def _from_parameters(text: str) -> Recipe | None:
         if line.startswith("Negative prompt:"):
             break  # GLM-Image has no negative prompt; the rest is the negative one
         prompt_lines.append(line)
-    prompt = "\n".join(prompt_lines).strip()
+    prompt = params["Prompt"] if "Prompt" in params else "\n".join(prompt_lines).strip()  # ours, exact
     if not prompt and not params:
         return None
 
@@ -247,6 +256,7 @@ def _from_parameters(text: str) -> Recipe | None:
         guidance=float(number("CFG scale", float, DEFAULT_GUIDANCE)),
         width=width, height=height, mode=mode if mode in MODES else "t2i",
         reference_count=max(0, number("Reference images", int, 0)),
+        layout_seed=None if "Layout seed" not in params else max(0, number("Layout seed", int, 0)),
         model_id=params.get("Model", ""), model_revision=params.get("Model revision", ""),
         quantization=params.get("Quantization", ""),
         app_version=version.removeprefix(_APP_PREFIX) if version else "")

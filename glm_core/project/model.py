@@ -218,6 +218,12 @@ def _box(data, path: str) -> TextBox:
     return TextBox(**kwargs)
 
 
+def box_from_json(data, where: str) -> TextBox:
+    """One text box from untrusted JSON (a project file, a recipe's overlay), every field checked;
+    ProjectError names `where` and the field that is wrong."""
+    return _box(data, where)
+
+
 def _recipe(data, path: str) -> Recipe:
     data = _dict(data, path)
     try:
