@@ -237,12 +237,11 @@ class TextCheck(QObject):
     def box_menu(self, box_id: str) -> QMenu:
         menu = QMenu(self.window.canvas)
         check = self.shown_checks().get(box_id)
+        if check is not None:  # what the check found, as a line the menu cannot run
+            menu.addAction("✓ Reads exactly" if check.ok else f"✗ Read: {check.note or check.read or 'nothing'}"
+                           ).setEnabled(False)
         action = menu.addAction("Fix this box", lambda: self.fix([box_id]))
-        action.setObjectName("fixThisBoxAction")
         action.setEnabled(check is not None and not check.ok and not check.note and self.window.session.can_generate)
-        if check is not None:
-            action.setToolTip(check.read)
-            menu.addSection(("✓ " if check.ok else "✗ read: ") + (check.read or "nothing"))
         return menu
 
     def eventFilter(self, watched, event) -> bool:
