@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from PIL import Image
-from PySide6.QtCore import QEvent, QObject, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMenu, QPushButton
 
 from app.document.commands import set_result_recipe
@@ -182,7 +182,8 @@ class TextCheck(QObject):
             set_result_recipe(self.doc, item.id, item.recipe)
 
     def _ocr_unavailable(self, reason: str) -> None:
-        self.switch.setChecked(False)
+        with QSignalBlocker(self.switch):  # the saved choice stays for when OCR is installed
+            self.switch.setChecked(False)
         self.switch.setEnabled(False)
         self.check_now.setEnabled(False)
         self.switch.setToolTip(reason)

@@ -4,6 +4,7 @@ overlay export reading ✓, Fix this box as one masked edit, and the switch."""
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -154,3 +155,20 @@ def test_with_the_switch_off_no_check_runs_and_the_choice_is_kept(demo_window, q
     assert window.text_tools.layer.items[box_id].check is None
     assert finished.args[0].recipe.text_check == ()
     assert not check.fix_all.isEnabled()
+
+
+def test_without_ocr_the_switch_is_off_with_the_reason_and_generating_still_works(
+        make_window, load_demo, qtbot, monkeypatch, settings):
+    monkeypatch.setitem(sys.modules, "rapidocr", None)  # what Python does for a package that is not there
+    window = load_demo(make_window())
+    check = window.text_tools.check
+    assert not check.switch.isEnabled() and not check.switch.isChecked()
+    reason = check.switch.toolTip()
+    assert reason.startswith("Text check unavailable: rapidocr not installed") and "pip install rapidocr" in reason
+    assert "\n" not in reason and check.summary.text() == reason
+    assert settings.check_text is True  # the saved choice waits for OCR to be installed
+    add_box(window, TextBox("BLUE NOTES", 4, 4, 56, 20))
+    with qtbot.waitSignal(window.session.generationFinished, timeout=60_000):
+        window.generate()
+    assert window.doc.base is not None and check.running == 0
+    assert not check.check_now.isEnabled()
