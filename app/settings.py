@@ -72,6 +72,17 @@ class StudioSettings:
     def device(self, value: str) -> None:
         self._store.setValue("model/device", value)
 
+    # -- text --
+
+    @property
+    def check_text(self) -> bool:
+        """Read every text box back with OCR after each generation (the Layout dock's switch)."""
+        return self._get_bool("text/check_after_generation", True)
+
+    @check_text.setter
+    def check_text(self, value: bool) -> None:
+        self._store.setValue("text/check_after_generation", value)
+
     # -- prompts --
 
     @property

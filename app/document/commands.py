@@ -3,6 +3,8 @@ changes the document only through DocumentModel._apply_*; push it on `document.u
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage, QUndoCommand
 
@@ -157,3 +159,19 @@ class SetSetting(QUndoCommand):
 
     def undo(self):
         setattr(self.settings, self.name, self.before)
+
+
+def set_result_recipe(document: DocumentModel, history_id: int, recipe) -> None:
+    """A result's recipe completed after it was applied (its text check): the base, and every
+    Apply/Open step that holds that result, get it, so neither undo nor redo brings back the
+    older recipe. Not an edit: the pixels and the boxes stay as they are."""
+
+    def completed(base: Document | None) -> Document | None:
+        return replace(base, recipe=recipe) if base is not None and base.history_id == history_id else base
+
+    stack = document.undo_stack
+    for command in (stack.command(i) for i in range(stack.count())):
+        for step in [command, *(command.child(j) for j in range(command.childCount()))]:
+            if isinstance(step, SetBase):
+                step.before, step.after = completed(step.before), completed(step.after)
+    document.base = completed(document.base)

@@ -24,6 +24,7 @@ from app.ui.docks import make_dock
 from app.ui.resources import icon
 from app.text.items import BoxSelection
 from app.text.layer import TextLayer
+from app.text.text_check import TextCheck
 from app.text.tools import SelectTool, TextTool
 from app.text.typography import load_bundled_fonts, overlay_pil, render_layout_guide
 
@@ -50,6 +51,7 @@ class TextTools(QObject):
         self._add_docks(view_menu)
         self._connect()
         self.select_action.setChecked(True)
+        self.check = TextCheck(window, self)  # OCR badges after each generation, Fix this box
 
     # -- building --
 

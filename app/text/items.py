@@ -17,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTextOption
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem
 
 from app.text.typography import box_color, family_of, fitted_pixel_size, make_font, paint_text_local
+from glm_core.project.text_check import BoxCheck
 from glm_core.project.textbox import TextBox
 
 TEXT_Z = 20.0  # above the mask layer (z 10, app/mask/layer.py); tool outlines float higher
@@ -26,6 +27,8 @@ HANDLE_PX, HANDLE_HIT_PX, ROTATE_PX = 8.0, 7.0, 26.0  # screen pixels, the same 
 MIN_BOX = 4.0  # document pixels
 
 ACCENT = QColor("#4d7cff")
+CHECK_OK, CHECK_WRONG = QColor("#2e9d5b"), QColor("#d9453b")
+BADGE = 22.0  # document pixels: the text check's mark on a box's corner
 GUIDE = QColor("#ff3d9a")  # magenta: unlike any poster colour, so a guide never blends in
 
 # A number per canvas gesture: EditBox merges only edits of one gesture (see app/document/commands.py).
@@ -35,6 +38,18 @@ HANDLES = {  # name: position in the box frame, in half-widths and half-heights 
     "tl": (-1, -1), "t": (0, -1), "tr": (1, -1), "r": (1, 0),
     "br": (1, 1), "b": (0, 1), "bl": (-1, 1), "l": (-1, 0),
 }
+
+
+def badge_mark(check: BoxCheck) -> str:
+    return "✓" if check.ok else "✗"
+
+
+def check_summary(check: BoxCheck) -> str:
+    """One line: what the check found for the box."""
+    if check.ok:
+        return f"✓ Reads exactly “{check.text}”"
+    seen = check.note or (f"read “{check.read}”" if check.read else "no text read")
+    return f"✗ Wrong text: {seen} (similarity {check.similarity:.0%}) — Fix this box re-renders it"
 
 
 def to_local(box: TextBox, x: float, y: float) -> tuple[float, float]:
@@ -89,6 +104,7 @@ class TextBoxItem(QGraphicsItem):
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.ghost = True  # see-through unless "Overlay my text" is on
         self.editing = False  # the inline editor draws the text meanwhile
+        self.check: BoxCheck | None = None  # the last text check of this box on the shown image
         self.box = box
         self.set_box(box)
 
@@ -100,11 +116,24 @@ class TextBoxItem(QGraphicsItem):
         self.setVisible(box.visible)
         self.update()
 
+    def set_check(self, check: BoxCheck | None) -> None:
+        """The badge: ✓, or ✗ with what OCR read in the tooltip; None takes it away."""
+        self.prepareGeometryChange()
+        self.check = check
+        self.setToolTip("" if check is None else check_summary(check))
+        self.update()
+
     def local_rect(self) -> QRectF:
         return QRectF(-self.box.width / 2, -self.box.height / 2, self.box.width, self.box.height)
 
+    def _badge_rect(self) -> QRectF:
+        side = min(BADGE, max(self.box.height, 8.0))  # on the box's top-right corner
+        rect = self.local_rect()
+        return QRectF(rect.right() - side / 2, rect.top() - side / 2, side, side)
+
     def boundingRect(self) -> QRectF:
-        return self.local_rect().adjusted(-2, -2, 2, 2)
+        rect = self.local_rect().adjusted(-2, -2, 2, 2)
+        return rect if self.check is None else rect.united(self._badge_rect())
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         if not self.editing:
@@ -116,6 +145,22 @@ class TextBoxItem(QGraphicsItem):
             # Where the box is matters to the prompt even when its text is faint or empty.
             painter.setPen(_cosmetic(QColor(255, 255, 255, 110), 1, Qt.PenStyle.DashLine))
             painter.drawRect(self.local_rect())
+        if self.check is not None:
+            self._paint_badge(painter)
+
+    def _paint_badge(self, painter: QPainter) -> None:
+        rect = self._badge_rect()
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(CHECK_OK if self.check.ok else CHECK_WRONG)
+        painter.drawEllipse(rect)
+        font = painter.font()
+        font.setPixelSize(max(1, round(rect.height() * 0.7)))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, badge_mark(self.check))
+        painter.restore()
 
 
 class FrameItem(QGraphicsItem):

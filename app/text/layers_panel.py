@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 from app.document.commands import EditBox, RemoveBox, ReorderBoxes
 from app.document.model import DocumentModel
 from app.ui.resources import icon
-from app.text.items import BoxSelection, gestures
+from app.text.items import CHECK_OK, CHECK_WRONG, BoxSelection, badge_mark, check_summary, gestures
+from glm_core.project.text_check import BoxCheck
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 LAYER_MIME = "application/x-glm-studio-layer"
@@ -67,6 +68,17 @@ class _Delegate(QStyledItemDelegate):
             self.icons["unlock"].paint(painter, lock)
             painter.setOpacity(1.0)
         text_rect = option.rect.adjusted(lock.right() + 10 - option.rect.left(), 0, -8, 0)
+        check = self.panel.checks.get(box.id)
+        if check is not None:  # the text check's mark at the row's end
+            mark = QRect(text_rect.right() - ICON, text_rect.top() + (text_rect.height() - ICON) // 2, ICON, ICON)
+            painter.save()
+            painter.setPen(CHECK_OK if check.ok else CHECK_WRONG)
+            font = painter.font()
+            font.setBold(True)
+            painter.setFont(font)
+            painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, badge_mark(check))
+            painter.restore()
+            text_rect.setRight(mark.left() - 6)
         first = box.text.strip().split("\n")[0] or "(empty)"
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         palette = option.palette
@@ -164,6 +176,7 @@ class LayersPanel(QWidget):
         self.setObjectName("layersPanel")
         self.document: DocumentModel | None = None
         self.selection = selection
+        self.checks: dict[str, BoxCheck] = {}  # box id: its text check on the shown image
         self.list = _LayerList(self)
         self.list.setItemDelegate(_Delegate(self))
         self.raise_button = self._button("chevron-up", "Bring the selected box forward", lambda: self.shift(1))
@@ -218,13 +231,19 @@ class LayersPanel(QWidget):
         """Front to back, as listed."""
         return [self.list.item(row).data(ID_ROLE) for row in range(self.list.count())]
 
+    def set_checks(self, checks: dict[str, BoxCheck]) -> None:
+        """Show each box's text check (✓ or ✗, what was read in the row's tooltip)."""
+        self.checks = checks
+        self.rebuild()
+
     def rebuild(self, *_args) -> None:
         self.list.blockSignals(True)
         self.list.clear()
         for box in reversed(self.document.boxes):
             item = QListWidgetItem()
             item.setData(ID_ROLE, box.id)
-            item.setToolTip(box.text)
+            check = self.checks.get(box.id)
+            item.setToolTip(box.text if check is None else f"{box.text}\n{check_summary(check)}")
             # Rows must not accept drops themselves, or a drop would nest one row inside another.
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
             self.list.addItem(item)
