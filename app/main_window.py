@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         a.undo.triggered.connect(self.undo)
         a.redo.triggered.connect(self.redo)
         a.export_png.triggered.connect(lambda: files.export(self.poster()))
+        a.export_print.triggered.connect(lambda: files.export(self.poster(), for_print=True))
         a.copy_image.triggered.connect(lambda: files.copy(self.poster()))
         a.quit.triggered.connect(self.close)
         a.zoom_in.triggered.connect(self.canvas.zoom_in)
@@ -374,6 +375,7 @@ class MainWindow(QMainWindow):
         self.actions.cancel.setEnabled(busy)
         has_image = self.doc.base is not None
         self.actions.export_png.setEnabled(has_image)
+        self.actions.export_print.setEnabled(has_image)
         self.actions.copy_image.setEnabled(has_image)
 
     def _about(self) -> None:
