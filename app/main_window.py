@@ -206,14 +206,14 @@ class MainWindow(QMainWindow):
         self._start(item.rerun_request().variation(secrets.randbelow(MAX_SEED + 1), item.prior))
 
     def _start(self, request: GenerationRequest) -> bool:
-        """Run `request` on a fresh canvas; False (and why, in a dialog) when it cannot run."""
+        """Run `request` on a fresh canvas; False (and why, under the prompt) when it cannot run."""
         if not self.session.can_generate:
             return False
         report = self.session.report
         try:
             validate_request(request, report.min_side, report.max_side)
-        except InvalidRequest as exc:
-            show_error(self, "This can't be generated yet", str(exc))
+        except InvalidRequest as exc:  # an input mistake: said inline, no modal dialog
+            self.create_panel.show_problem(str(exc))
             return False
         self.commit_pending_edits()
         self.autosaver.autosave()  # before each generation: the riskiest moment for memory

@@ -114,13 +114,16 @@ def test_worker_failure_shows_details_and_the_app_recovers(demo_window, qtbot, m
     assert window.history.items() == [item]
 
 
-def test_invalid_request_is_explained_before_anything_runs(demo_window, qtbot, error_boxes):
+def test_invalid_request_is_explained_inline_before_anything_runs(demo_window, qtbot, error_boxes):
     window = demo_window
-    window.create_panel.prompt.set_text("   ")
+    panel = window.create_panel
+    panel.prompt.set_text("   ")
     window.generate()
-    boxes = error_boxes(window)
-    assert len(boxes) == 1 and "prompt is empty" in boxes[0].text()
+    assert error_boxes(window) == []  # an input mistake opens no modal dialog
+    assert panel.problem.isVisibleTo(panel) and "prompt is empty" in panel.problem.text()
     assert window.session.activity is Activity.IDLE
+    panel.prompt.set_text("a jazz poster")  # typing answers it
+    assert not panel.problem.isVisibleTo(panel)
 
 
 def test_closing_mid_generation_shuts_down_cleanly(make_window, load_demo, qtbot):
