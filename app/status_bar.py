@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from app.ui.formatting import format_bytes, format_seconds
 from app.models.model_source import describe_quant, describe_source
+from app.generation.progress import WIDEST_LABEL
 from app.generation.session import Activity, Session
 
 _OFFLOAD_SHORT = {"none": "no offload", "model": "model offload", "sequential": "layer offload"}
@@ -31,12 +32,14 @@ class StudioStatusBar(QStatusBar):
         self.session = session
         self.phase = QLabel()
         self.phase.setObjectName("phaseLabel")
+        self.phase.setFixedWidth(self.phase.fontMetrics().horizontalAdvance(WIDEST_LABEL) + 8)
         self.progress = QProgressBar()
         self.progress.setObjectName("progressBar")
         self.progress.setFixedWidth(180)
         self.progress.setTextVisible(False)
         self.time = QLabel()
         self.time.setObjectName("timeLabel")
+        self.time.setMinimumWidth(self.time.fontMetrics().horizontalAdvance("0:00:00 elapsed · ~0:00:00 left in the layout sketch"))
         self.model = QLabel("No model")
         self.model.setObjectName("modelLabel")
         self.device = QLabel()
@@ -102,9 +105,9 @@ class StudioStatusBar(QStatusBar):
         else:
             self.progress.setRange(0, 0)  # busy indicator until the first count arrives
         text = f"{format_seconds(tracker.elapsed())} elapsed"
-        eta = tracker.eta()
-        if eta is not None:
-            text += f" · ~{format_seconds(eta)} left"
+        eta = tracker.eta_text()
+        if eta:
+            text += f" · {eta}"
         self.time.setText(text)
 
     def refresh_memory(self) -> None:
