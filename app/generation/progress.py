@@ -21,9 +21,9 @@ PHASE_LABELS = {
 # The AR model writes two grids one after the other; each has its own name, so its counter
 # starting again from 1 reads as a new part, not as progress lost.
 GRID_LABELS = {"layout": "Layout sketch", "full": "Full layout"}
-# The widest label the status bar shows while generating: it keeps that width, so the bar beside
-# it does not jump sideways as the text changes.
-WIDEST_LABEL = "Loading model · 7/7 components · vision language encoder"
+# The widest label the status bar shows while generating: the label is at least that wide, so the
+# bar beside it does not jump sideways as the text changes (and a small window still fits it).
+WIDEST_LABEL = "Layout sketch · 4096/4096 tokens"
 
 
 @dataclass(frozen=True)
