@@ -1,4 +1,5 @@
-"""GLM-Image Studio. `python main.py` opens the window; `python main.py COMMAND --help` for the CLI."""
+"""GLM-Image Studio. `python main.py` opens the window; `python main.py COMMAND --help` for the CLI
+(`gui --help` too: it prints the window's options without needing a display)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] == "gui":
+    wants_help = bool(argv) and any(arg in ("-h", "--help") for arg in argv[1:])
+    if not argv or (argv[0] == "gui" and not wants_help):
         from app.main import run_app  # Qt is imported only for the window
 
         return run_app(sys.argv[:1] + argv[1:])

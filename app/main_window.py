@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         a.undo.triggered.connect(self.undo)
         a.redo.triggered.connect(self.redo)
         a.export_png.triggered.connect(lambda: files.export(self.poster()))
+        a.export_print.triggered.connect(lambda: files.export(self.poster(), for_print=True))
         a.copy_image.triggered.connect(lambda: files.copy(self.poster()))
         a.quit.triggered.connect(self.close)
         a.zoom_in.triggered.connect(self.canvas.zoom_in)
@@ -207,14 +208,14 @@ class MainWindow(QMainWindow):
         self._start(item.rerun_request().variation(secrets.randbelow(MAX_SEED + 1), item.prior))
 
     def _start(self, request: GenerationRequest) -> bool:
-        """Run `request` on a fresh canvas; False (and why, in a dialog) when it cannot run."""
+        """Run `request` on a fresh canvas; False (and why, under the prompt) when it cannot run."""
         if not self.session.can_generate:
             return False
         report = self.session.report
         try:
             validate_request(request, report.min_side, report.max_side)
-        except InvalidRequest as exc:
-            show_error(self, "This can't be generated yet", str(exc))
+        except InvalidRequest as exc:  # an input mistake: said inline, no modal dialog
+            self.create_panel.show_problem(str(exc))
             return False
         self.commit_pending_edits()
         self.autosaver.autosave()  # before each generation: the riskiest moment for memory
@@ -379,6 +380,7 @@ class MainWindow(QMainWindow):
         self.actions.cancel.setEnabled(busy)
         has_image = self.doc.base is not None
         self.actions.export_png.setEnabled(has_image)
+        self.actions.export_print.setEnabled(has_image)
         self.actions.copy_image.setEnabled(has_image)
 
     def _about(self) -> None:

@@ -19,6 +19,7 @@ class StudioActions:
     undo: QAction
     redo: QAction
     export_png: QAction
+    export_print: QAction
     copy_image: QAction
     quit: QAction
     generate: QAction
@@ -53,6 +54,8 @@ def build_actions(window: QMainWindow) -> StudioActions:
         undo=_action(window, "&Undo", "Undo the last change", QKeySequence.StandardKey.Undo),
         redo=_action(window, "&Redo", "Redo what was undone", "Ctrl+Shift+Z", "Ctrl+Y"),
         export_png=_action(window, "&Export PNG…", "Save the image at full resolution, recipe included", "Ctrl+E"),
+        export_print=_action(window, "Export for &Print…", "Save the PNG with a print resolution (DPI), "
+                             "optionally enlarged 2x or 4x by resampling", "Ctrl+Shift+E"),
         copy_image=_action(window, "&Copy Image", "Copy the image (with its recipe) to the clipboard", "Ctrl+Shift+C"),
         quit=_action(window, "&Quit", "Quit GLM-Image Studio", QKeySequence.StandardKey.Quit),
         generate=_action(window, "&Generate", "Generate an image from the prompt", "Ctrl+Return", "Ctrl+Enter"),
@@ -97,7 +100,7 @@ def build_menus(window: QMainWindow, actions: StudioActions, docks: list[QDockWi
     file_menu.addSeparator()
     file_menu.addActions([actions.save, actions.save_as])
     file_menu.addSeparator()
-    file_menu.addActions([actions.export_png, actions.copy_image])
+    file_menu.addActions([actions.export_png, actions.export_print, actions.copy_image])
     file_menu.addSeparator()
     file_menu.addAction(actions.quit)
 

@@ -1,6 +1,7 @@
 """Persistent user choices, wrapped around QSettings so the rest of the app reads typed values.
 
-Tests hand in a QSettings on a temporary ini file; the app uses the per-user native store.
+Tests hand in a QSettings on a temporary ini file; the app uses the per-user native store, or an ini
+file under GLM_STUDIO_HOME when that is set (glm_core/paths.settings_file), so nothing lands in ~/.config.
 """
 
 from __future__ import annotations
@@ -11,15 +12,22 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from glm_core.models.device import DEVICES
 from glm_core.models.memory import QUANT_MODES
-from glm_core.paths import APP_NAME
+from glm_core.paths import APP_NAME, settings_file
 
 MAX_RECENT_PROMPTS = 20
 MAX_RECENT_PROJECTS = 10
 
 
+def _default_store() -> QSettings:
+    path = settings_file()
+    if path is None:
+        return QSettings(APP_NAME, APP_NAME)
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
 class StudioSettings:
     def __init__(self, store: QSettings | None = None):
-        self._store = store if store is not None else QSettings(APP_NAME, APP_NAME)
+        self._store = store if store is not None else _default_store()
 
     @classmethod
     def from_file(cls, path) -> StudioSettings:

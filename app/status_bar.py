@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from app.ui.formatting import format_bytes, format_seconds
 from app.models.model_source import describe_quant, describe_source
+from app.generation.progress import WIDEST_LABEL
 from app.generation.session import Activity, Session
 
 _OFFLOAD_SHORT = {"none": "no offload", "model": "model offload", "sequential": "layer offload"}
@@ -31,6 +32,7 @@ class StudioStatusBar(QStatusBar):
         self.session = session
         self.phase = QLabel()
         self.phase.setObjectName("phaseLabel")
+        self.phase.setMinimumWidth(self.phase.fontMetrics().horizontalAdvance(WIDEST_LABEL) + 8)
         self.progress = QProgressBar()
         self.progress.setObjectName("progressBar")
         self.progress.setFixedWidth(180)
@@ -102,9 +104,9 @@ class StudioStatusBar(QStatusBar):
         else:
             self.progress.setRange(0, 0)  # busy indicator until the first count arrives
         text = f"{format_seconds(tracker.elapsed())} elapsed"
-        eta = tracker.eta()
-        if eta is not None:
-            text += f" · ~{format_seconds(eta)} left"
+        eta = tracker.eta_text()
+        if eta:
+            text += f" · {eta}"
         self.time.setText(text)
 
     def refresh_memory(self) -> None:

@@ -48,6 +48,8 @@ def parse_boxes(parts) -> list:
             if not value.isdigit() or not 100 <= int(value) <= 900:
                 raise CliError(f"--weight {value} is not a weight from 100 (light) to 900 (black)")
             box["weight"] = int(value)
+        elif option == "--font-style":
+            box["font_style"] = value
         else:
             box["font_family"] = value
     for box in boxes:

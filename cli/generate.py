@@ -62,10 +62,11 @@ def add_generate_parsers(commands) -> None:
     gen.add_argument("--events", type=Path, metavar="FILE", help="write one JSON object per event to FILE")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     boxes = gen.add_argument_group("text boxes", "exact text placed on the poster; --prompt then describes the scene. "
-                                   "--at, --font, --color, --weight and --role apply to the --box before them.")
+                                   "--at, --font, --font-style, --color, --weight and --role apply to the --box before them.")
     for option, metavar, text in (
         ("--box", "TEXT", "a text box (repeatable)"), ("--at", "X,Y,W,H", "its place in pixels"),
-        ("--font", "FAMILY", "its font family"), ("--color", "#RRGGBB", "its colour (default white)"),
+        ("--font", "FAMILY", "its font family (drawn text and the recipe; never named in the prompt)"),
+        ("--font-style", "WORDS", "its font's look for the prompt, e.g. \"classic serif\", \"clean condensed sans-serif\""), ("--color", "#RRGGBB", "its colour (default white)"),
         ("--weight", "100-900", "its weight (default 700, bold)"), ("--role", "ROLE", "title, subtitle, body, caption or label"),
     ):
         boxes.add_argument(option, action=BoxPart, dest="box_parts", metavar=metavar, help=text)

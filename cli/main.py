@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from cli.common import EXIT_CANCELLED, EXIT_FAILED, CliError, TextRenderer, shorten
+from cli.doctor import add_doctor_parser, run_doctor
 from cli.generate import add_generate_parsers, run_generate_command
 from cli.models import add_models_parser, run_models
 from cli.project import add_project_parser, run_project
@@ -37,12 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"GLM-Image Studio {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser("gui", help="open the desktop window (the default with no command)")
+    gui = commands.add_parser("gui", help="open the desktop window (the default with no command)")
+    gui.add_argument("--check", action="store_true",
+                     help="open the window, print whether it showed, and quit (checks an install without anyone at the screen)")
 
     add_generate_parsers(commands)  # generate | recipe | plan (cli/generate.py)
     add_models_parser(commands)  # models list | download | verify | add | forget (cli/models.py)
     add_project_parser(commands)  # project info | export (cli/project.py)
     add_check_text_parser(commands)  # check-text IMAGE (cli/text_check.py)
+    add_doctor_parser(commands)  # doctor (cli/doctor.py)
     return parser
 
 
@@ -50,8 +54,8 @@ def main(argv: list[str] | None = None, text_renderer: TextRenderer | None = Non
     """Run one command; `text_renderer` draws text for --overlay and --layout-guide (see above)."""
     args = build_parser().parse_args(argv)
     args.text_renderer = text_renderer
-    handler = {"models": run_models, "project": run_project, "check-text": run_check_text}.get(
-        args.command, run_generate_command)
+    handler = {"models": run_models, "project": run_project, "check-text": run_check_text,
+               "doctor": run_doctor}.get(args.command, run_generate_command)
     try:
         return handler(args)
     except CliError as exc:

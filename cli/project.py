@@ -1,4 +1,4 @@
-"""`python main.py project info FILE | export FILE --out PNG [--overlay] [--overwrite]`.
+"""`python main.py project info FILE | export FILE --out PNG [--overlay] [--overwrite] [--dpi N] [--scale 2|4]`.
 
 A saved .glmstudio project as the window sees it (glm_core/project/document.py): `info` prints a
 JSON summary, `export` writes its image as File ▸ Export does (recipe embedded when known, the
@@ -28,6 +28,10 @@ def add_project_parser(commands) -> None:
     export.add_argument("--overlay", action="store_true",
                         help="draw the text boxes as real text over the image (the window's \"Overlay my text\")")
     export.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    export.add_argument("--dpi", type=int, metavar="N",
+                        help="print resolution written into the PNG (pHYs), e.g. 300; the print size is reported")
+    export.add_argument("--scale", type=int, default=1, choices=(1, 2, 4),
+                        help="enlarge 2x or 4x by Lanczos resampling (more pixels, no new detail)")
 
 
 def run_project(args) -> int:
@@ -86,10 +90,16 @@ def _mask_coverage(mask) -> float:
 
 
 def _export(args) -> int:
-    from glm_core.files import atomic_save, refuse_overwrite
+    from glm_core.files import refuse_overwrite
     from glm_core.project.metadata import save_png
     from glm_core.project.document import base_image, base_recipe, has_text
+    from glm_core.project.print_export import UPSCALE_METHOD, PrintSize, check_dpi, enlarge
 
+    if args.dpi is not None:
+        try:
+            check_dpi(args.dpi)
+        except ValueError as exc:
+            raise CliError(f"--dpi {exc}") from exc
     project = open_project(args.file)
     image = base_image(project)
     if image is None:
@@ -100,6 +110,7 @@ def _export(args) -> int:
             refuse_overwrite(args.out)
         except FileExistsError as exc:
             raise CliError(str(exc)) from exc
+    image = enlarge(image, args.scale)  # before the overlay, so the text is drawn sharp at the new size
     if args.overlay:
         renderer = require_renderer(args.text_renderer, "--overlay")
         if has_text(project.boxes):
@@ -107,15 +118,15 @@ def _export(args) -> int:
         else:
             print("note: --overlay: the project has no text box with text; the image is exported as is",
                   file=sys.stderr)
-    recipe = base_recipe(project)
     try:
-        if recipe is not None:
-            save_png(image, args.out, recipe, overwrite=args.overwrite)
-        else:  # an image made elsewhere: nothing to embed
-            atomic_save(args.out, lambda f: image.save(f, format="PNG"), overwrite=args.overwrite)
+        save_png(image, args.out, base_recipe(project), overwrite=args.overwrite, dpi=args.dpi)
     except FileExistsError as exc:  # created by someone else meanwhile
         raise CliError(str(exc)) from exc
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
     print_text(str(args.out))
+    if args.scale > 1:
+        print(f"note: enlarged {args.scale}x by {UPSCALE_METHOD}", file=sys.stderr)
+    if args.dpi is not None:
+        print(f"print size: {PrintSize(image.width, image.height, args.dpi).describe()}", file=sys.stderr)
     return 0

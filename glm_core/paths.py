@@ -34,3 +34,13 @@ def user_cache_dir() -> Path:
     path = home / "cache" if home else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def settings_file() -> Path | None:
+    """The window's settings as an ini file under GLM_STUDIO_HOME when it is set; None means the
+    per-user native store (~/.config on Linux, the registry on Windows, a plist on macOS)."""
+    home = _home()
+    if not home:
+        return None
+    home.mkdir(parents=True, exist_ok=True)
+    return home / "settings.ini"

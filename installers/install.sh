@@ -167,7 +167,23 @@ DESKTOP
   fi
 fi
 
+# --- Is this machine ready? (cli/doctor.py: torch, GPU, Qt's platform plugin, fonts, disk) ---------------
+say "checking this machine (python main.py doctor):"
+DOCTOR_REPORT="$("$VENV/bin/python" "$ROOT/main.py" doctor 2>&1)" && DOCTOR_OK=1 || DOCTOR_OK=0
+echo "$DOCTOR_REPORT"
+# A window whose Qt platform plugin cannot load only aborts ("could not load the Qt platform plugin
+# xcb"): never launch it then; the report above says what to install.
+QT_BROKEN=0
+echo "$DOCTOR_REPORT" | grep -A1 '^Qt platform plugin:' | grep -q 'fix:' && QT_BROKEN=1
+if [ "$DOCTOR_OK" = 0 ]; then
+  echo "install.sh: the app is installed, but fix the lines marked 'fix:' above, then run: $VENV/bin/python $ROOT/main.py doctor" >&2
+fi
+
 say "done. Start it with: $VENV/bin/python $ROOT/main.py"
 if [ "$LAUNCH" = 1 ]; then
+  if [ "$QT_BROKEN" = 1 ]; then
+    echo "install.sh: not starting the window: Qt's platform plugin cannot load (see 'fix:' above)" >&2
+    exit 1
+  fi
   cd "$ROOT" && exec "$VENV/bin/python" "$ROOT/main.py"
 fi

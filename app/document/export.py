@@ -18,8 +18,8 @@ from PySide6.QtCore import QMimeData, QObject, QThreadPool, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QImage
 
 from app.ui.images import pil_to_qimage
-from glm_core.files import atomic_save, refuse_overwrite
 from glm_core.project.metadata import png_bytes, save_png
+from glm_core.project.print_export import enlarge
 from glm_core.generation.recipe import Recipe
 
 log = logging.getLogger(__name__)
@@ -60,18 +60,16 @@ class Exporter(QObject):
         # ("Overlay my text"), or None. Runs here on the GUI thread, where Qt draws text safely.
         self.overlay = None
 
-    def save(self, image: Image.Image, path: Path, recipe: Recipe | None, overwrite: bool) -> None:
+    def save(self, image: Image.Image, path: Path, recipe: Recipe | None, overwrite: bool,
+             dpi: int | None = None, scale: int = 1) -> None:
+        """Write `image` (with the overlay, when set) as a PNG; for print, `dpi` goes into its pHYs
+        chunk and `scale` enlarges it by resampling, off the GUI thread (4x of 2048² takes seconds)."""
         if self.overlay is not None:
             image = self.overlay(image)
 
         def work() -> None:
             try:
-                if recipe is not None:
-                    save_png(image, path, recipe, overwrite=overwrite)
-                else:  # an image made elsewhere: nothing to embed
-                    if not overwrite:
-                        refuse_overwrite(path)
-                    atomic_save(path, lambda f: image.save(f, format="PNG"), overwrite=overwrite)
+                save_png(enlarge(image, scale), path, recipe, overwrite=overwrite, dpi=dpi)
             except Exception as exc:  # noqa: BLE001 - reported to the user, never lost in a thread
                 log.exception("export to %s failed", path)
                 self._failed.emit(f"Could not export “{path.name}”: {exc}", traceback.format_exc())

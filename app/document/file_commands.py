@@ -305,8 +305,12 @@ class FileCommands(QObject):
 
     # -- export --
 
-    def export(self, document: Document | None) -> None:
+    def export(self, document: Document | None, for_print: bool = False) -> None:
+        """File ▸ Export PNG; `for_print` first asks for a resolution (DPI) and an enlargement."""
         if document is None:
+            return
+        options = self.dialogs.print_options(self._window, *document.image.size) if for_print else None
+        if for_print and options is None:
             return
         path = self.dialogs.export_path(self._window, self._folder() / suggested_file_name(document.recipe))
         if path is None:
@@ -316,7 +320,8 @@ class FileCommands(QObject):
             return
         self._settings.last_folder = str(path.parent)
         self.message.emit(f"Exporting {path.name}…")
-        self.exporter.save(document.image, path, document.recipe, overwrite=overwrite)
+        self.exporter.save(document.image, path, document.recipe, overwrite=overwrite,
+                           dpi=options.dpi if options else None, scale=options.scale if options else 1)
 
     def copy(self, document: Document | None) -> None:
         if document is not None:

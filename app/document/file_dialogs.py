@@ -32,6 +32,13 @@ class FileDialogs:
         path = Path(path)
         return path if path.suffix.lower() == ".png" else path.with_name(path.name + ".png")
 
+    def print_options(self, parent: QWidget, width: int, height: int):
+        """Resolution and enlargement for File ▸ Export for Print (a PrintOptions), or None."""
+        from app.document.print_dialog import PrintExportDialog
+
+        dialog = PrintExportDialog(parent, width, height)
+        return dialog.options() if dialog.exec() == PrintExportDialog.DialogCode.Accepted else None
+
     def open_path(self, parent: QWidget, folder: str) -> Path | None:
         """A project, or an image (a PNG made here restores its prompt and settings)."""
         path, _ = QFileDialog.getOpenFileName(parent, "Open", folder, OPEN_FILTER)

@@ -79,6 +79,13 @@ class CreatePanel(QWidget):
         layout.setContentsMargins(14, 12, 14, 14)
         layout.setSpacing(10)
         layout.addWidget(self.prompt, 1)
+        # An input mistake (an empty prompt, a bad size) is said here, under the prompt; modal
+        # dialogs are kept for real failures.
+        self.problem = QLabel()
+        self.problem.setObjectName("inlineError")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        layout.addWidget(self.problem)
         layout.addSpacing(4)
         layout.addWidget(_section("Size"))
         layout.addWidget(self.size_picker)
@@ -89,6 +96,7 @@ class CreatePanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
 
+        self.prompt.edit.textChanged.connect(lambda: self.show_problem(""))  # typing answers it
         self.generate_button.clicked.connect(self.generateRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
         self._bind(settings)
@@ -106,6 +114,11 @@ class CreatePanel(QWidget):
                lambda: seed.set_seed(settings.seed if settings.seed or settings.seed_locked else None,
                                      settings.seed_locked))
         seed.changed.connect(lambda: settings.update(seed=seed.shown, seed_locked=seed.locked))
+
+    def show_problem(self, text: str) -> None:
+        """Say what stops Generate under the prompt; "" hides it."""
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
 
     def set_busy(self, busy: bool) -> None:
         self.generate_button.setVisible(not busy)

@@ -9,14 +9,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.ui.formatting import format_seconds
 from glm_core.generation.events import DiffusionStep, Phase, PhaseChanged, TokenProgress
 
 PHASE_LABELS = {
     Phase.LOADING: "Loading model",
-    Phase.PRIOR: "Composing layout",
+    Phase.PRIOR: "Layout",  # until its first token says which grid: the sketch, or (edits) the full one
     Phase.DIFFUSION: "Rendering",
     Phase.DECODE: "Decoding",
 }
+# The AR model writes two grids one after the other; each has its own name, so its counter
+# starting again from 1 reads as a new part, not as progress lost.
+GRID_LABELS = {"layout": "Layout sketch", "full": "Full layout"}
+# The widest label the status bar shows while generating: the label is at least that wide, so the
+# bar beside it does not jump sideways as the text changes (and a small window still fits it).
+WIDEST_LABEL = "Layout sketch · 4096/4096 tokens"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class GenerationProgress:
         self.done = 0
         self.total = 0
         self.unit = ""
+        self.part = ""  # what the current count is of: "Layout sketch", "Full layout", "Rendering" …
         self._started: float | None = None
         self._segment_started = 0.0  # when the current count (grid or step run) began
         self._segment_key: tuple = ()
@@ -59,7 +67,8 @@ class GenerationProgress:
             self._enter(event.phase)
         elif isinstance(event, TokenProgress):
             self._count(("tokens", event.grid), event.index, event.total)
-            self.unit = "layout tokens" if event.grid == "layout" else "tokens"
+            self.unit = "tokens"
+            self.part = GRID_LABELS.get(event.grid, PHASE_LABELS[Phase.PRIOR])
         elif isinstance(event, LoadStep):
             self._count(("components",), event.index, event.total)
             self.unit = f"components · {event.component.replace('_', ' ')}"
@@ -72,6 +81,7 @@ class GenerationProgress:
             self.phase = phase
             self.done = self.total = 0
             self.unit = ""
+            self.part = PHASE_LABELS[phase]
             self._segment_key = ()
 
     def _count(self, key: tuple, done: int, total: int) -> None:
@@ -84,7 +94,8 @@ class GenerationProgress:
         return 0.0 if self._started is None else self._clock() - self._started
 
     def eta(self) -> float | None:
-        """Seconds left in the current count, extrapolated from its pace so far; None if unknown."""
+        """Seconds left in the current part (`part`), from its measured pace (tokens or steps per
+        second); None if unknown. Later parts are not in it: the status bar says "left in" the part."""
         if self._started is None or self.done <= 0 or self.total <= 0:
             return None
         spent = self._clock() - self._segment_started
@@ -93,8 +104,15 @@ class GenerationProgress:
     def label(self) -> str:
         if self.phase is None:
             return ""
-        text = PHASE_LABELS[self.phase]
+        text = self.part
         if self.total:
             text += f" · {self.done}/{self.total} {self.unit}"
         return text
+
+    def eta_text(self) -> str:
+        """"~0:12 left in the full layout", or "" while the pace is unknown."""
+        eta = self.eta()
+        if eta is None or not self.part:
+            return ""
+        return f"~{format_seconds(eta)} left in the {self.part.lower()}"
 

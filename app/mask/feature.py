@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar
 
 from app.document.commands import EditMask
 from app.mask.compare import CompareController
-from app.ui.error_dialog import show_error
 from app.document.base_image import Document
 from app.document.model import DocumentModel
 from app.mask.actions import MaskActions, add_mask_menu, build_mask_actions
@@ -89,6 +88,7 @@ class MaskTools(QObject):
         self.compare.availabilityChanged.connect(lambda _: self._update_state())
         self.compare.showingChanged.connect(lambda _: self._update_state())
         self.doc.maskChanged.connect(lambda _rect: self._update_status())
+        self.doc.maskChanged.connect(lambda _rect: self.panel.show_problem(""))  # painting answers it
         self.doc.baseChanged.connect(self._update_state)
         self.doc.sizeChanged.connect(lambda *_: self._update_status())
 
@@ -153,8 +153,7 @@ class MaskTools(QObject):
             return
         base = self.doc.base
         if base is None:
-            show_error(w, "Nothing to edit yet",
-                       "Generate an image or open a PNG first, then paint the area to change.")
+            self._show_problem("Nothing to edit yet: generate an image or open a PNG first, then paint the area to change.")
             return
         report = session.report
         w.commit_pending_edits()  # the prompt typed so far becomes its undo step, as for Generate
@@ -166,14 +165,20 @@ class MaskTools(QObject):
             validate_request(request, report.min_side, report.max_side)
             if masked:
                 prepare_mask(request.mask, base.image.size)  # "Paint a mask first" for an empty mask
-        except InvalidRequest as exc:
-            show_error(w, "This can't be generated yet", str(exc))
+        except InvalidRequest as exc:  # an input mistake: said inline, no modal dialog
+            self._show_problem(str(exc))
             return
+        self.panel.show_problem("")
         w.remember_prompt()
         w.autosaver.autosave()
         self._pending_source = base
         # Unlike Generate, the canvas keeps showing the source until the previews come in.
         session.generate(request)
+
+    def _show_problem(self, text: str) -> None:
+        self.panel.show_problem(text)
+        self.dock.show()
+        self.dock.raise_()
 
     def result_applied(self, item) -> None:
         """The window put a finished result on the canvas: an edit's source becomes its "before"."""

@@ -138,6 +138,11 @@ class MaskPanel(QWidget):
         feather_row.addRow("Feather", self.feather)
         self.edit_masked_button = _button(actions.edit_masked, primary=True)
         self.edit_whole_button = _button(actions.edit_whole)
+        # An input mistake (an empty mask) is said here, under the buttons, not in a modal dialog.
+        self.problem = QLabel()
+        self.problem.setObjectName("inlineError")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
         self.status = QLabel()
         self.status.setObjectName("hint")
         self.status.setWordWrap(True)
@@ -157,7 +162,8 @@ class MaskPanel(QWidget):
         layout.setSpacing(8)
         for item in (_section("PAINT THE AREA TO CHANGE"), tools, brush_form, tool_hint, 4,
                      _section("OVERLAY"), overlay, 4, _section("MASK"), ops, 4,
-                     _section("EDIT"), feather_row, self.edit_masked_button, self.edit_whole_button, self.status, 4,
+                     _section("EDIT"), feather_row, self.edit_masked_button, self.edit_whole_button, self.problem,
+                     self.status, 4,
                      _section("BEFORE / AFTER"), compare):
             if isinstance(item, int):
                 layout.addSpacing(item)
@@ -200,6 +206,11 @@ class MaskPanel(QWidget):
     def set_status(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(bool(text))
+
+    def show_problem(self, text: str) -> None:
+        """Say what stops an edit next to its buttons; "" hides it."""
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
 
     def set_compare_available(self, available: bool) -> None:
         self.hold_button.setEnabled(available)

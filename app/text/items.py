@@ -275,10 +275,10 @@ class InlineEditor(QGraphicsTextItem):
             self.finished.emit(keep)
 
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.finish(False)
-        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & (
-                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier):
+        # Esc leaves the editor keeping what was typed, as Ctrl+Enter does: throwing typing away on
+        # one key surprised users, and the kept text is one "Edit text" step that Ctrl+Z undoes.
+        if event.key() == Qt.Key.Key_Escape or (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & (
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier)):
             self.finish(True)
         else:
             super().keyPressEvent(event)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.document.commands import EditBox
 from app.document.model import DocumentModel
+from app.text.font_style import describe_font
 from app.text.items import BoxSelection, gestures
 from app.text.typography import BUNDLED_FAMILY, family_of, load_bundled_fonts
 from glm_core.project.textbox import ALIGNMENTS, ROLES
@@ -190,7 +191,10 @@ class TextPanel(QWidget):
     def _font_chosen(self, font: QFont) -> None:
         family = font.family()
         # The bundled font is the default and stays unnamed in prompts ("" on the box).
-        self._edit("font", font_family="" if family == BUNDLED_FAMILY else family)
+        if family == BUNDLED_FAMILY:
+            self._edit("font", font_family="", font_style="")
+        else:  # the family for the recipe, its look in words for the prompt
+            self._edit("font", font_family=family, font_style=describe_font(family))
 
     def pick_color(self) -> None:
         box = self.box

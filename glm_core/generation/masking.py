@@ -73,7 +73,7 @@ def prepare_mask(mask: Image.Image, source_size: tuple[int, int]) -> Image.Image
         grey = grey.resize((sw, sh), Image.NEAREST)
     binary = grey.point(lambda v: 255 if v >= THRESHOLD else 0)
     if binary.getbbox() is None:
-        raise InvalidRequest("Paint a mask first: the mask has no white area, so nothing would change.")
+        raise InvalidRequest("Paint a mask first: the mask has no painted area, so nothing would change.")
     return binary
 
 

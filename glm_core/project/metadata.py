@@ -57,14 +57,17 @@ def _pnginfo(recipe: Recipe) -> PngImagePlugin.PngInfo:
                           f"number; this is a bug, please report it.") from e
 
 
-def save_png(image: Image.Image, path: str | os.PathLike, recipe: Recipe,
-             overwrite: bool = False) -> None:
-    """Write `image` with its recipe to `path` atomically; an existing file is refused
+def save_png(image: Image.Image, path: str | os.PathLike, recipe: Recipe | None,
+             overwrite: bool = False, dpi: int | None = None) -> None:
+    """Write `image` with its recipe (None: an image made elsewhere, nothing to embed) to `path`
+    atomically, with `dpi` in its pHYs chunk for print; an existing file is refused
     (FileExistsError) unless overwrite=True."""
     if not overwrite:
         refuse_overwrite(path)  # before encoding, which takes a while for big images
-    info = _pnginfo(recipe)
-    atomic_save(path, lambda f: image.save(f, format="PNG", pnginfo=info), overwrite=overwrite)
+    options = {"pnginfo": _pnginfo(recipe)} if recipe is not None else {}
+    if dpi is not None:
+        options["dpi"] = (dpi, dpi)
+    atomic_save(path, lambda f: image.save(f, format="PNG", **options), overwrite=overwrite)
 
 
 def png_bytes(image: Image.Image, recipe: Recipe) -> bytes:

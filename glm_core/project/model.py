@@ -196,6 +196,7 @@ _BOX_FIELDS: dict[str, Callable] = {
     "height": lambda v, p: _num(v, p, 0, MAX_COORD),
     "role": lambda v, p: _choice(v, p, ROLES),
     "font_family": lambda v, p: _str(v, p, MAX_NAME_CHARS),
+    "font_style": lambda v, p: _str(v, p, MAX_NAME_CHARS),
     "weight": lambda v, p: _int(v, p, 1, 1000),  # the CSS Fonts 4 range
     "color": _color,
     "align": lambda v, p: _choice(v, p, ALIGNMENTS),

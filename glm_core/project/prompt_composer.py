@@ -15,7 +15,7 @@ and it holds because:
     loses its marks to the same lookalikes (a lone ” as in 5” is kept);
   * straight ' and " are kept while the boxes hold at most one of each; from two on, every one
     becomes ’ or ″ (a pair of them anywhere would match);
-  * the scene, font names and our own words carry no quote marks at all: the scene's are softened
+  * the scene, font styles and our own words carry no quote marks at all: the scene's are softened
     to ‘ ’ and 『 』, which no regex reads.
 Every substitution is reported in `notices` and is part of `prompt_texts`. The glyph encoder
 gets `glyph_texts`, the texts exactly as typed (glm_core/generation/glyphs.py), when the request carries them.
@@ -178,9 +178,10 @@ def _describe(box: TextBox, quoted: str, width: int, height: int) -> str:
         words.append(colour)
     words.append({"body": "body text"}.get(box.role, box.role) if box.role in ROLES else "text")
     phrase = f"the {' '.join(words)} {quoted}"
-    font, _ = _soften(box.font_family.strip())
-    if font:
-        phrase += f" set in {font}"
+    # The font's look in words, never its family: "P052 [urw]" means nothing to the model.
+    style, _ = _soften(box.font_style.strip())
+    if style:
+        phrase += f" set in {'an' if style[0].lower() in 'aeiou' else 'a'} {style} typeface"
     phrase += f" {position_phrase(box, width, height)}"
     turn = box.rotation % 180
     if 80 <= turn <= 100:

@@ -18,7 +18,8 @@ class TextBox:
     width: float
     height: float
     role: str = "title"
-    font_family: str = ""  # "" = the bundled default font
+    font_family: str = ""  # "" = the bundled default font; recorded in projects and recipes, never in prompts
+    font_style: str = ""  # the font's look in words for the prompt ("classic serif"); set by the app from the font
     weight: int = 700  # CSS-style 100..900
     color: str = "#ffffff"  # #rrggbb
     align: str = "center"

@@ -55,3 +55,27 @@ def test_gui_check_starts_the_real_app_and_reports_the_window(tmp_path):
                           text=True, env=env, timeout=180)
     assert done.returncode == 0, done.stderr
     assert "window shown: yes (Untitled — GLM-Image Studio)" in done.stdout
+
+
+def test_window_and_a_generation_write_nothing_outside_glm_studio_home(tmp_path):
+    """GLM_STUDIO_HOME moves everything: the window's settings (QSettings wrote ~/.config/GLM-Image
+    Studio before), logs, autosave, and a generation with the text check (onnxruntime's cache)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    home, studio = tmp_path / "home", tmp_path / "studio"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    env.update(HOME=str(home), GLM_STUDIO_HOME=str(studio), QT_QPA_PLATFORM="offscreen", HF_HUB_OFFLINE="1")
+    window = subprocess.run([sys.executable, str(root / "main.py"), "gui", "--check"], capture_output=True,
+                            text=True, env=env, timeout=180)
+    assert "window shown: yes" in window.stdout, window.stderr
+    generation = subprocess.run(
+        [sys.executable, str(root / "main.py"), "generate", "--model", "demo", "--prompt", "a poster", "--width", "64",
+         "--height", "64", "--steps", "2", "--box", "SALE", "--at", "0,0,64,32", "--check-text", "--quiet",
+         "--out", str(tmp_path / "out.png")], capture_output=True, text=True, env=env, timeout=300)
+    assert (tmp_path / "out.png").is_file(), generation.stderr
+    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
+    assert (studio / "settings.ini").is_file()

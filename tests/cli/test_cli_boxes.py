@@ -42,10 +42,11 @@ def test_print_prompt_shows_the_composed_prompt_without_a_model():
 def test_per_box_options_apply_to_the_box_before_them():
     done = cli("generate", "--width", "1728", "--height", "960", "--print-prompt",
                "--box", "SALE", "--at", "100,100,1500,300", "--color", "#D01010", "--font", "Bebas Neue",
+               "--font-style", "clean condensed sans-serif",
                "--box", "TODAY'S DEALS", "--at", "1300,820,400,100", "--role", "subtitle", "--color", "#ffd700")
     assert done.returncode == 0, done.stderr
     prompt = done.stdout.strip()
-    assert prompt == ("Text: the huge bold red title “SALE” set in Bebas Neue across the top, centred; "
+    assert prompt == ("Text: the huge bold red title “SALE” set in a clean condensed sans-serif typeface across the top, centred; "
                       "the small bold yellow subtitle “TODAY'S DEALS” in the bottom-right corner.")
     assert GlmImagePipeline.get_glyph_texts(None, prompt)[0] == ["SALE", "TODAY'S DEALS"]
 

@@ -272,6 +272,28 @@ def test_project_export_with_and_without_the_overlay(project_file, tmp_path, ren
     assert pixels(plain).tobytes() == pixels(drawn).tobytes()
 
 
+def test_project_export_for_print_writes_the_dpi_and_enlarges_honestly(project_file, tmp_path, capsys):
+    out = tmp_path / "print.png"
+    assert run("project", "export", project_file, "--out", out, "--dpi", "300", "--scale", "2") == 0
+    with Image.open(out) as written:
+        assert written.size == (2 * W, 2 * H)
+        assert tuple(round(v) for v in written.info["dpi"]) == (300, 300)  # the pHYs chunk print shops read
+    assert read_recipe(out) == RECIPE
+    notes = capsys.readouterr().err
+    assert "enlarged 2x by Lanczos resampling (more pixels, no new detail)" in notes
+    width_cm = 2 * W / 300 * 2.54
+    assert f"{2 * W}x{2 * H} px = {width_cm:.1f} x" in notes and "at 300 dpi" in notes
+    # the enlargement is the picture resampled, not something else
+    expected = base_picture().resize((2 * W, 2 * H), Image.Resampling.LANCZOS)
+    assert pixels(out).tobytes() == pixels(expected).tobytes()
+
+
+def test_project_export_refuses_a_dpi_no_printer_uses(project_file, tmp_path, capsys):
+    assert run("project", "export", project_file, "--out", tmp_path / "o.png", "--dpi", "5") == 1
+    assert "--dpi 5 is outside 36-2400" in one_error_line(capsys)
+    assert not (tmp_path / "o.png").exists()
+
+
 def test_project_export_without_history_uses_the_stored_recipe_or_none(tmp_path):
     from glm_core.project.document import BASE_RECIPE_KEY, put_text
 

@@ -130,3 +130,28 @@ def test_png_without_recipe_or_damaged_file_is_explained(make_window, tmp_path, 
     window.files.open_path(broken)
     boxes = error_boxes(window)
     assert len(boxes) == 1 and "broken.png" in boxes[0].text()
+
+
+def test_export_for_print_writes_the_dpi_and_the_enlarged_image(demo_window, qtbot, tmp_path):
+    from app.document.print_dialog import PrintExportDialog
+
+    window = demo_window
+    assert not window.actions.export_print.isEnabled()
+    item = finished_item(qtbot, window)
+    width, height = item.image.size
+    dialog = PrintExportDialog(window, width, height)  # the real dialog, filled as a user would
+    qtbot.addWidget(dialog)
+    dialog.dpi.setValue(150)
+    dialog.scale.setCurrentIndex(dialog.scale.findData(2))
+    shown = dialog.size.text()
+    assert f"{2 * width}x{2 * height} px" in shown and f"{2 * width / 150 * 2.54:.1f} x" in shown and "in at 150 dpi" in shown
+    assert "resampled, no new detail" in dialog.scale.currentText()  # honest about what 2x is
+    target = tmp_path / "print.png"
+    window.files.dialogs.print_options = lambda parent, w, h: dialog.options()
+    window.files.dialogs.export_path = lambda parent, suggested: target
+    with qtbot.waitSignal(window.files.exporter.saved, timeout=20_000):
+        window.actions.export_print.trigger()
+    with Image.open(target) as saved:
+        assert saved.size == (2 * width, 2 * height)
+        assert tuple(round(v) for v in saved.info["dpi"]) == (150, 150)
+    assert read_recipe(target) == item.recipe

@@ -47,6 +47,9 @@ def test_generate_shows_mosaic_then_steps_then_final_image(demo_window, qtbot):
     assert window.create_panel.prompt.recent_menu.actions()[0].toolTip() == recipe.prompt
     assert window.demo_banner.isVisible() and "noise" in window.demo_banner.text()
     assert window.status.phase.text() == "Ready"
+    # The phase label is as wide as any generation label, so the progress bar beside it stays put.
+    phase = window.status.phase
+    assert phase.minimumWidth() >= phase.fontMetrics().horizontalAdvance("Full layout · 4096/4096 tokens")
 
 
 def test_rerun_reproduces_and_variation_skips_the_prior(demo_window, qtbot):
@@ -114,13 +117,16 @@ def test_worker_failure_shows_details_and_the_app_recovers(demo_window, qtbot, m
     assert window.history.items() == [item]
 
 
-def test_invalid_request_is_explained_before_anything_runs(demo_window, qtbot, error_boxes):
+def test_invalid_request_is_explained_inline_before_anything_runs(demo_window, qtbot, error_boxes):
     window = demo_window
-    window.create_panel.prompt.set_text("   ")
+    panel = window.create_panel
+    panel.prompt.set_text("   ")
     window.generate()
-    boxes = error_boxes(window)
-    assert len(boxes) == 1 and "prompt is empty" in boxes[0].text()
+    assert error_boxes(window) == []  # an input mistake opens no modal dialog
+    assert panel.problem.isVisibleTo(panel) and "prompt is empty" in panel.problem.text()
     assert window.session.activity is Activity.IDLE
+    panel.prompt.set_text("a jazz poster")  # typing answers it
+    assert not panel.problem.isVisibleTo(panel)
 
 
 def test_closing_mid_generation_shuts_down_cleanly(make_window, load_demo, qtbot):

@@ -15,17 +15,20 @@ def test_tracker_follows_phases_and_extrapolates_eta():
     clock = FakeClock()
     tracker = GenerationProgress(clock)
     tracker.start(Phase.PRIOR)
-    assert tracker.label() == "Composing layout"
+    assert tracker.label() == "Layout"
     assert tracker.eta() is None  # nothing counted yet
 
     tracker.update(TokenProgress("layout", 1, 256))
     clock.now += 2.0
     tracker.update(TokenProgress("layout", 64, 256))
-    assert tracker.label() == "Composing layout · 64/256 layout tokens"
+    assert tracker.label() == "Layout sketch · 64/256 tokens"
     assert tracker.eta() == 2.0 / 64 * 192
+    assert tracker.eta_text() == "~0:06 left in the layout sketch"  # never a bare "left": more parts follow
 
-    # A new grid restarts the pace measurement: its tokens may cost differently.
+    # The second grid has its own name (its counter restarting is a new part, not lost progress)
+    # and restarts the pace measurement: its tokens may cost differently.
     tracker.update(TokenProgress("full", 1, 1024))
+    assert tracker.label() == "Full layout · 1/1024 tokens"
     clock.now += 1.0
     assert tracker.eta() == 1.0 * 1023
 
@@ -36,6 +39,9 @@ def test_tracker_follows_phases_and_extrapolates_eta():
     tracker.update(DiffusionStep(3, 4))
     assert tracker.label() == "Rendering · 3/4 steps"
     assert tracker.eta() == 1.0
+    assert tracker.eta_text() == "~0:01 left in the rendering"
+    tracker.update(PhaseChanged(Phase.DECODE))
+    assert tracker.label() == "Decoding" and tracker.eta_text() == ""
     assert tracker.elapsed() == 6.0
 
     tracker.stop()

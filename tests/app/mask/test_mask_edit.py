@@ -43,12 +43,11 @@ def test_masked_edit_changes_only_the_mask_and_keeps_the_source(demo_window, qtb
     assert window.doc.base.history_id == source.id and window.doc.size == (64, 64)
     assert mt.actions.edit_masked.isEnabled() and mt.actions.edit_whole.isEnabled()
 
-    # Empty mask: the core's message, and nothing runs.
+    # Empty mask: the core's message inline under the edit buttons (no modal dialog), and nothing runs.
     mt.actions.edit_masked.trigger()
-    boxes = error_boxes(window)
-    assert len(boxes) == 1 and "Paint a mask first" in boxes[0].text()
+    assert error_boxes(window) == []
+    assert mt.panel.problem.isVisibleTo(mt.panel) and "no painted area" in mt.panel.problem.text()
     assert not window.session.busy and window.history.rowCount() == 1
-    boxes[0].close()
 
     # Paint a stroke with the brush (B), as a user would.
     window.activateWindow()
@@ -61,6 +60,7 @@ def test_masked_edit_changes_only_the_mask_and_keeps_the_source(demo_window, qtb
     drag(qtbot, window, [(12, 20), (30, 22), (50, 20)])
     mask = mask_bytes(window)
     assert mask[20, 30] == 255 and mask[50, 30] == 0
+    assert not mt.panel.problem.isVisibleTo(mt.panel)  # painting answered it
     mt.panel.feather.setValue(4)
 
     edit = finished(qtbot, window, mt.actions.edit_masked)

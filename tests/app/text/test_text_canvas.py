@@ -61,6 +61,19 @@ def test_drag_with_text_tool_creates_box_and_types_inline(setup, qtbot):
     assert doc.boxes == []
 
 
+def test_escape_while_typing_in_a_new_box_keeps_the_text(setup, qtbot):
+    """Esc used to throw the typing away and leave the placeholder "Title", with no hint."""
+    window, tools, doc, canvas = setup
+    tools.text_action.trigger()
+    drag(canvas, (200, 150), (700, 300), modifiers=ALT)
+    qtbot.keyClicks(canvas, "Blue Note")
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert not tools.layer.editing
+    assert doc.boxes[0].text == "Blue Note"
+    doc.undo_stack.undo()  # Ctrl+Z takes the typing back to the placeholder
+    assert doc.boxes[0].text == "Title"
+
+
 def test_click_without_drag_makes_a_default_box(setup):
     window, tools, doc, canvas = setup
     tools.text_action.trigger()
@@ -163,7 +176,7 @@ def test_delete_key_removes_and_undo_restores(setup, qtbot):
     assert doc.boxes == [box]
 
 
-def test_double_click_edits_text_inline_and_escape_cancels(setup, qtbot):
+def test_double_click_edits_text_inline_and_escape_keeps_the_text_as_one_undo_step(setup, qtbot):
     window, tools, doc, canvas = setup
     box = add(doc, TextBox("Old", 100, 100, 300, 100))
     double_click(canvas, (250, 150))
@@ -174,7 +187,10 @@ def test_double_click_edits_text_inline_and_escape_cancels(setup, qtbot):
     qtbot.keyClicks(canvas, " 2025")
     assert editor.text() == "新年快乐 2025"
     qtbot.keyClick(canvas, Qt.Key.Key_Escape)
-    assert not tools.layer.editing and doc.box(box.id).text == "Old"
+    assert not tools.layer.editing and doc.box(box.id).text == "新年快乐 2025"
+    assert doc.undo_stack.undoText() == "Edit text"
+    doc.undo_stack.undo()
+    assert doc.box(box.id).text == "Old"
 
     double_click(canvas, (250, 150))
     tools.layer.editor.select_all()

@@ -56,15 +56,19 @@ def test_text_panel_shows_selection_and_edits_through_commands(setup, qtbot):
     assert panel.text.toPlainText() == "SUMMER JAZZ"  # the panel follows undo
 
 
-def test_text_panel_font_choice_names_font_but_bundled_stays_unnamed(setup):
+def test_text_panel_font_choice_words_the_prompt_by_the_fonts_look_never_its_name(setup):
     window, tools, doc, title, sub = setup
     tools.selection.set(title.id)
     panel = tools.text_panel
     panel.font_box.setCurrentFont(QFont("DejaVu Serif"))
-    assert doc.box(title.id).font_family == "DejaVu Serif"
-    assert "set in DejaVu Serif" in tools.preview.view.toPlainText()
+    assert doc.box(title.id).font_family == "DejaVu Serif"  # the family stays on the box (project, recipe)
+    prompt = tools.preview.view.toPlainText()
+    assert "set in a classic serif typeface" in prompt and "DejaVu" not in prompt
+    panel.font_box.setCurrentFont(QFont("DejaVu Sans Mono"))
+    assert "set in a monospaced typeface" in tools.preview.view.toPlainText()
     panel.font_box.setCurrentFont(QFont("Studio Sans CJK"))
-    assert doc.box(title.id).font_family == ""
+    assert (doc.box(title.id).font_family, doc.box(title.id).font_style) == ("", "")
+    assert "typeface" not in tools.preview.view.toPlainText()
 
 
 def test_colour_button_opens_a_dialog_that_sets_the_colour(setup, qtbot):

@@ -101,11 +101,14 @@ def test_cjk_letters_are_wider_so_the_same_box_holds_smaller_ones():
 
 def test_colour_weight_role_font_and_rotation_are_described():
     composed = compose([
-        box("RED", 0, 0, 300, 100, color="#d01010", weight=300, role="subtitle", font_family="Bebas Neue"),
+        box("RED", 0, 0, 300, 100, color="#d01010", weight=300, role="subtitle", font_family="Bebas Neue",
+            font_style="clean condensed sans-serif"),
         box("SIDE", 950, 100, 60, 800, color="#1e3a8a", weight=400, role="body", rotation=90),
         box("ODD", 0, 900, 200, 80, color="not a colour", role="sticker", rotation=-12),
     ])
-    assert "the medium-sized light red subtitle “RED” set in Bebas Neue in the top-left corner" in composed.prompt
+    assert ("the medium-sized light red subtitle “RED” set in a clean condensed sans-serif typeface in the top-left corner"
+            in composed.prompt)
+    assert "Bebas" not in composed.prompt  # a font's name means nothing to the model
     assert "navy blue body text “SIDE” along the right edge, running vertically" in composed.prompt
     assert "the medium-sized bold text “ODD” in the bottom-left corner, tilted" in composed.prompt
 
