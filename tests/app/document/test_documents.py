@@ -448,7 +448,7 @@ def test_autosave_runs_before_each_generation(make_window, qtbot, tmp_path):
     store = AutosaveStore(tmp_path / "autosave")
     window = make_window(source=None, autosave=store)
     session = window.session
-    session.report = SimpleNamespace(min_side=64, max_side=2048)  # as if a model were loaded
+    session.report = SimpleNamespace(min_side=64, max_side=2048, sizes={})  # as if a model were loaded
     started = []
     session.generate = lambda request: started.append((request.prompt, window.autosaver.running))
     window.create_panel.prompt.set_text("A poster of a lighthouse")
