@@ -95,7 +95,7 @@ SMALL_BOXES = [TextBox("SALE", 24, 24, 96, 32), TextBox("夏日", 150, 190, 80, 
 
 
 def test_the_overlay_reads_back_exact_and_the_recipe_keeps_the_check(tmp_path, demo_folder, qapp):
-    from app.cli_text import QtTextRenderer
+    from app.text.cli_renderer import QtTextRenderer
 
     out = tmp_path / "overlay.png"
     boxes = [TextBox("TODAY'S SALE", 16, 24, 224, 48), TextBox("夏日特惠 50%", 32, 180, 192, 40)]
