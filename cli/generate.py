@@ -301,6 +301,8 @@ def _generate(args) -> int:
     outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
     check_output_paths(outputs, args.events, args.overwrite)
     job = build_job(args)
+    overlay = _overlay(job, args.text_renderer) if args.overlay else None
+    prepare_text_check(args, job)
     limits = model_size_limits(args.model)  # from the model's folder: nothing is loaded yet
     job.fit(*limits)
     request = job.request
@@ -313,8 +315,6 @@ def _generate(args) -> int:
             prepare_mask(request.mask, request.reference_images[0].size)
         except InvalidRequest as exc:
             raise CliError(str(exc)) from exc
-    overlay = _overlay(job, args.text_renderer) if args.overlay else None
-    prepare_text_check(args, job)
     sink, written = EventSink(args.events, quiet=args.quiet), []
     try:
         code = run_cancellable(lambda cancel: make(args, job, overlay, outputs, sink, written, cancel))

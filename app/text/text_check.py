@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from PIL import Image
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMenu, QPushButton
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy
 
 from app.document.commands import set_result_recipe
 from app.jobs import NewestValue
@@ -92,6 +92,9 @@ class TextCheck(QObject):
         self.summary = QLabel()
         self.summary.setObjectName("hint")
         self.summary.setWordWrap(True)
+        for widget in (self.switch, self.check_now, self.fix_all):
+            # Cut rather than widen the strip: small windows keep fitting (as the dock's other switches).
+            widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row = QHBoxLayout()
         row.addWidget(self.switch, 1)
         row.addWidget(self.check_now)

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +80,9 @@ def test_overlay_through_main_py_draws_the_text_over_the_same_image(tmp_path, de
     assert not changed[~box].any()  # outside the box: the generated pixels, byte for byte
     assert changed[box].mean() > 0.1  # inside: white letters over the picture
     assert (after[changed] >= 200).all(axis=1).mean() > 0.5  # mostly pure white glyph cores
-    assert read_recipe(drawn) == read_recipe(plain)  # the recipe of what was generated
+    recorded = read_recipe(drawn)  # the recipe of what was generated, and the boxes drawn over it
+    assert [box["text"] for box in recorded.overlay] == ["SALE"]
+    assert replace(recorded, overlay=()) == read_recipe(plain)
 
     rapidocr = pytest.importorskip("rapidocr", reason="rapidocr comes with the dev extra")
     text = "".join(rapidocr.RapidOCR()(np.asarray(Image.open(drawn).convert("RGB"))).txts or ())
