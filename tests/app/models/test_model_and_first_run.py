@@ -69,7 +69,7 @@ def test_window_layout_and_settings_persist(make_window, qtbot, settings):
     window.model_dock.hide()
     window.create_panel.steps.setValue(44)
     window.create_panel.seed.set_seed(1234, locked=True)
-    window.resize(720, 540)  # inside the offscreen screen (800x600), which restoreGeometry clamps to
+    window.resize(760, 580)  # inside the offscreen screen (800x600), which restoreGeometry clamps to
     window.close()
 
     again = MainWindow(settings)
@@ -78,7 +78,7 @@ def test_window_layout_and_settings_persist(make_window, qtbot, settings):
     try:
         assert again.dockWidgetArea(again.history_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
         assert not again.model_dock.isVisible()
-        assert (again.width(), again.height()) == (720, 540)
+        assert (again.width(), again.height()) == (760, 580)
         assert again.create_panel.steps.value() == 44
         assert again.create_panel.seed.locked and again.create_panel.seed.seed() == 1234
     finally:
