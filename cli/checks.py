@@ -15,7 +15,8 @@ from cli.common import CliError, shorten
 def model_size_limits(source: str) -> tuple[int, int]:
     """(smallest, largest) side in pixels that the model `source` (demo, a folder, a hub id) makes."""
     from glm_core.models.demo_model import DEMO_SIZE_LIMITS, is_demo_folder
-    from glm_core.models.loader import REAL_SIZE_LIMITS, LoadError, LoadOptions, resolve_source
+    from glm_core.models.load_report import REAL_SIZE_LIMITS
+    from glm_core.models.loader import LoadError, LoadOptions, resolve_source
 
     try:
         folder, _model_id, _revision = resolve_source(LoadOptions(source=source))

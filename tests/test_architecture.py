@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RANKS = {"glm_core": 0, "glm_core.models": 1, "glm_core.generation": 2, "glm_core.project": 3, "cli": 4, "app": 5}
+RANKS = {"glm_core": 0, "glm_core.models": 1, "glm_core.generation": 2, "glm_core.project": 3, "glm_core.engine": 4,
+         "cli": 5, "app": 6}
 
 
 def modules() -> dict[str, Path]:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from app.ui.formatting import format_seconds
-from glm_core.generation.events import DiffusionStep, Phase, PhaseChanged, TokenProgress
+from glm_core.generation.events import DiffusionStep, LoadStep, Phase, PhaseChanged, TokenProgress
 
 PHASE_LABELS = {
     Phase.LOADING: "Loading model",
@@ -24,15 +23,6 @@ GRID_LABELS = {"layout": "Layout sketch", "full": "Full layout"}
 # The widest label the status bar shows while generating: the label is at least that wide, so the
 # bar beside it does not jump sideways as the text changes (and a small window still fits it).
 WIDEST_LABEL = "Layout sketch · 4096/4096 tokens"
-
-
-@dataclass(frozen=True)
-class LoadStep:
-    """The loader's on_progress call, as an event: `component` is about to load."""
-
-    component: str
-    index: int  # components loaded so far
-    total: int
 
 
 class GenerationProgress:

@@ -18,8 +18,7 @@ from PySide6.QtGui import QImage
 from app.generation.history import make_thumbnail
 from app.jobs import NewestValue
 from app.ui.images import pil_to_qimage
-from app.generation.progress import LoadStep
-from glm_core.generation.events import Cancelled, Failed, Finished, Phase, PreviewImage
+from glm_core.generation.events import Cancelled, Failed, Finished, LoadStep, Phase, PreviewImage
 from glm_core.models.loader import LoadCancelled, load_model
 from glm_core.generation.runner import GenerationResult, GenerationRunner
 

@@ -7,12 +7,31 @@ from enum import Enum
 
 from PIL import Image
 
+from glm_core.generation.prior import PriorTokens
+from glm_core.generation.request import GenerationRequest
+
 
 class Phase(str, Enum):
     LOADING = "loading"
     PRIOR = "prior"  # the AR model writes visual tokens
     DIFFUSION = "diffusion"  # the DiT denoises latents
     DECODE = "decode"  # the VAE turns latents into pixels
+
+
+@dataclass(frozen=True)
+class LoadStep:
+    """A model load: `component` is about to load."""
+
+    component: str
+    index: int  # components loaded so far
+    total: int
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A load ended well: what is loaded, where, and how (glm_core.models.load_report.LoadReport)."""
+
+    report: "LoadReport"  # noqa: F821 - kept lazy: the report's module imports the memory planner
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,10 @@ class Finished:
     image: Image.Image
     recipe: "Recipe"  # noqa: F821 - glm_core.generation.recipe.Recipe; kept lazy to avoid a cycle
     seconds: float
+    prior: PriorTokens | None = None  # the AR tokens, for a variation (None: the engine cannot reuse them)
+    # What was asked, with the seed filled in: re-runs and variations need its reference images and
+    # mask, which a recipe does not carry.
+    request: GenerationRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -74,4 +97,4 @@ class TextChecked:
     round: int = 0  # 0: the image as generated; n: after n fix rounds
 
 
-Event = PhaseChanged | TokenProgress | PreviewImage | DiffusionStep | Finished | Failed | Cancelled | TextChecked
+Event = LoadStep | Loaded | PhaseChanged | TokenProgress | PreviewImage | DiffusionStep | Finished | Failed | Cancelled | TextChecked

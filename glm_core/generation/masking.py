@@ -5,7 +5,8 @@ How it runs (the runner calls `plan_edit`, then the pieces below):
 2. `crop_plan` picks the region to regenerate: the whole image, or, when the feathered mask is
    small, a crop around it with context, at a size the model takes (sides multiples of 32).
 3. The region runs as image-to-image with itself as the reference. After every DiT step,
-   `MaskBlend` resets the latents outside the mask to the source re-noised to the current sigma,
+   `MaskBlend` (latent_blend.py: the only part that needs torch) resets the latents outside the
+   mask to the source re-noised to the current sigma,
    x_t = (1 - sigma) * x0_source + sigma * noise, with the generation's own starting noise.
 4. `composite` puts the decoded pixels back through the feathered mask, so every pixel the
    feather does not reach is the source's, byte for byte.
@@ -29,7 +30,6 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
-import torch
 from PIL import Image, ImageChops
 
 from glm_core.generation.request import DEFAULT_FEATHER, GenerationRequest
@@ -161,43 +161,6 @@ def model_size(width: int, height: int, min_side: int, max_side: int) -> tuple[i
     return gw, gh
 
 
-class MaskBlend:
-    """The per-step latent blend (latents as the DiT sees them: (latent - mean) / std):
-    latents = m * latents + (1 - m) * ((1 - sigma) * x0_source + sigma * noise)."""
-
-    def __init__(self, source_latents: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor):
-        self.source = source_latents.float()
-        self.noise = noise.float()
-        self.mask = mask.float()  # (1, 1, h, w), 1 = generate, 0 = follow the source
-
-    @classmethod
-    @torch.no_grad()
-    def for_pipe(cls, pipe, reference: Image.Image, weights: Image.Image, noise: torch.Tensor) -> MaskBlend:
-        """Encode `reference` as the pipeline encodes a condition image; `weights` at its size."""
-        vae = pipe.vae
-        pixels = pipe.image_processor.preprocess(reference, height=reference.height, width=reference.width)
-        raw = vae.encode(pixels.to(pipe._execution_device, vae.dtype)).latent_dist.mode().float()
-        channels = vae.config.latent_channels
-        mean = torch.tensor(vae.config.latents_mean).view(1, channels, 1, 1).to(raw)
-        std = torch.tensor(vae.config.latents_std).view(1, channels, 1, 1).to(raw)
-        source = ((raw - mean) / std).to(noise.device)
-        return cls(source, noise, latent_mask(weights, noise.shape[-2:]).to(noise.device))
-
-    def __call__(self, latents: torch.Tensor, sigma: float) -> torch.Tensor:
-        target = (1 - sigma) * self.source + sigma * self.noise
-        return (self.mask * latents.float() + (1 - self.mask) * target).to(latents.dtype)
-
-
-def latent_mask(weights: Image.Image, latent_hw) -> torch.Tensor:
-    """1 on every latent cell that holds any pixel with weight > 0 (so the generated picture
-    covers the whole feather band), else 0."""
-    h, w = latent_hw
-    scale_y, scale_x = weights.height // h, weights.width // w
-    pixels = torch.from_numpy(np.asarray(weights, dtype=np.float32))[None, None]
-    cells = torch.nn.functional.max_pool2d(pixels, (scale_y, scale_x))
-    return (cells > 0).float()
-
-
 @dataclass(frozen=True)
 class MaskEdit:
     source: Image.Image  # RGB, any size
@@ -222,7 +185,10 @@ class EditPlan:
         width, height = self.crop.size
         return replace(request, width=width, height=height, reference_images=[self.reference], mask=None)
 
-    def blend(self, pipe, noise: torch.Tensor) -> MaskBlend:
+    def blend(self, pipe, noise):
+        """The per-step latent blend for this region (torch, so imported only by the runner)."""
+        from glm_core.generation.latent_blend import MaskBlend
+
         region = self.weights.crop(self.crop.box).resize(self.crop.size, Image.BILINEAR)
         return MaskBlend.for_pipe(pipe, self.reference, region, noise)
 

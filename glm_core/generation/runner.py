@@ -130,9 +130,9 @@ class GenerationRunner:
                 layout_seed=None if prior.seed in (None, seed) else prior.seed,
             )
             seconds = time.perf_counter() - started
-            on_event(Finished(image=image, recipe=recipe, seconds=seconds))
-            return GenerationResult(image=image, recipe=recipe, prior=prior, seconds=seconds,
-                                    request=replace(asked, seed=seed, prior=None, layout_seed=recipe.layout_seed))
+            done = replace(asked, seed=seed, prior=None, layout_seed=recipe.layout_seed)
+            on_event(Finished(image=image, recipe=recipe, seconds=seconds, prior=prior, request=done))
+            return GenerationResult(image=image, recipe=recipe, prior=prior, seconds=seconds, request=done)
         except GenerationCancelled:
             on_event(Cancelled(phase))
         except InvalidRequest as exc:
@@ -221,7 +221,7 @@ class GenerationRunner:
             del ar_model.generate  # the class method shows through again
         self._check_cancel()
         stream.check_complete(codebook)
-        return PriorTokens(token_ids, image_token_ids, image_grids, grid_h=token_h, grid_w=token_w)
+        return PriorTokens.from_pipeline(token_ids, image_token_ids, image_grids, grid_h=token_h, grid_w=token_w)
 
     # -- stage 2: the DiT turns tokens into latents, the VAE into pixels ---------------------------
     def _diffuse(self, request, references, prior, generator, on_event, edit=None) -> Image.Image:

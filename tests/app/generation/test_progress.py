@@ -1,5 +1,6 @@
 from app.ui.formatting import format_bytes, format_seconds
-from app.generation.progress import LoadStep, GenerationProgress
+from app.generation.progress import GenerationProgress
+from glm_core.generation.events import LoadStep
 from glm_core.generation.events import DiffusionStep, Phase, PhaseChanged, TokenProgress
 
 

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFilter
 
 from glm_core.generation import masking
+from glm_core.generation.latent_blend import MaskBlend
 from glm_core.generation.events import Failed, Finished, PhaseChanged, PreviewImage
 from glm_core.generation.masking import (
-    CROP_BELOW, DEFAULT_FEATHER, MAX_ASPECT, MaskBlend, composite, crop_plan, feather, load_mask, plan_edit,
+    CROP_BELOW, DEFAULT_FEATHER, MAX_ASPECT, composite, crop_plan, feather, load_mask, plan_edit,
     prepare_mask,
 )
 from glm_core.generation.request import GenerationRequest

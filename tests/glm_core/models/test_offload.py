@@ -129,7 +129,7 @@ def test_a_grid_is_always_full_even_when_the_model_wants_to_stop_early(demo_fold
     result, events = run(model, job("t2i"))
     assert isinstance(events[-1], Finished), events[-1]
     codes = result.prior.token_ids
-    assert codes.numel() == 4 * (SIZE // 32) ** 2 * 1 and int(codes.max()) < ar.config.vq_config.num_embeddings
+    assert codes.size == 4 * (SIZE // 32) ** 2 * 1 and int(codes.max()) < ar.config.vq_config.num_embeddings
 
 
 def test_previews_are_cached_per_model_on_disk(demo_folder, monkeypatch):
