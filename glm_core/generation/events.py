@@ -16,6 +16,7 @@ class Phase(str, Enum):
     PRIOR = "prior"  # the AR model writes visual tokens
     DIFFUSION = "diffusion"  # the DiT denoises latents
     DECODE = "decode"  # the VAE turns latents into pixels
+    SERVER = "server"  # a GLM-Image server runs every stage and reports nothing until it answers
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,14 @@ class DiffusionStep:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A server is working and says nothing until it answers: sent about once a second."""
+
+    elapsed: float  # seconds since the request was sent
+    expected: float | None  # what earlier runs of this size and steps on this server took; None: no run yet
+
+
+@dataclass(frozen=True)
 class Finished:
     image: Image.Image
     recipe: "Recipe"  # noqa: F821 - glm_core.generation.recipe.Recipe; kept lazy to avoid a cycle
@@ -97,4 +106,4 @@ class TextChecked:
     round: int = 0  # 0: the image as generated; n: after n fix rounds
 
 
-Event = LoadStep | Loaded | PhaseChanged | TokenProgress | PreviewImage | DiffusionStep | Finished | Failed | Cancelled | TextChecked
+Event = LoadStep | Loaded | PhaseChanged | TokenProgress | PreviewImage | DiffusionStep | Waiting | Finished | Failed | Cancelled | TextChecked

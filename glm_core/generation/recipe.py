@@ -32,6 +32,8 @@ class Recipe:
     # --overlay / "Overlay my text": the text boxes (as project files store them, in this image's
     # pixels) drawn over the result as real text; () = the image is as the model made it.
     overlay: tuple[dict[str, object], ...] = ()
+    # The GLM-Image server that made it (its URL; model_id is the server's model name); "" = this computer.
+    server: str = ""
 
     def __post_init__(self):
         for f in fields(self):  # lists (JSON has no tuples) kept as tuples, so a recipe stays frozen

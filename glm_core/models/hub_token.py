@@ -8,7 +8,8 @@ the user, and huggingface_hub's `login()` (which writes such a file under HF_HOM
 change what every other HF tool on the machine uses. Users who want that can run `hf auth login`
 themselves; huggingface_hub then finds that token (or HF_TOKEN) on its own when we pass none.
 
-Tokens never appear in messages, logs, reprs or progress data.
+Tokens never appear in messages, logs, reprs or progress data. Other secrets kept the same way
+(a GLM-Image server's API key, glm_core/engine/remote.py) pass their own `account`.
 """
 
 from __future__ import annotations
@@ -40,18 +41,18 @@ def storage_name() -> str | None:
     return f"keyring ({type(kr.get_keyring()).__name__})" if kr else None
 
 
-def saved_token() -> str | None:
+def saved_token(account: str = ACCOUNT) -> str | None:
     kr = _keyring()
     if kr is None:
         return None
     try:
-        return kr.get_password(SERVICE, ACCOUNT) or None
+        return kr.get_password(SERVICE, account) or None
     except Exception as exc:  # locked or unavailable store: behave as if none is saved
         log.warning("could not read the saved token from the keyring (%s)", type(exc).__name__)
         return None
 
 
-def save_token(token: str) -> bool:
+def save_token(token: str, account: str = ACCOUNT) -> bool:
     """Remember `token` in the OS keyring. False: no keyring here, so nothing was stored."""
     token = token.strip()
     if not token:
@@ -60,19 +61,19 @@ def save_token(token: str) -> bool:
     if kr is None:
         return False
     try:
-        kr.set_password(SERVICE, ACCOUNT, token)
+        kr.set_password(SERVICE, account, token)
     except Exception as exc:
         log.warning("could not store the token in the keyring (%s)", type(exc).__name__)
         return False
     return True
 
 
-def forget_token() -> None:
+def forget_token(account: str = ACCOUNT) -> None:
     kr = _keyring()
     if kr is None:
         return
     try:
-        kr.delete_password(SERVICE, ACCOUNT)
+        kr.delete_password(SERVICE, account)
     except Exception:  # nothing saved, or the store is locked: nothing more we can do
         pass
 

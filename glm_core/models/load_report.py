@@ -44,6 +44,7 @@ class LoadReport:
     is_demo: bool = False
     seconds: float = 0.0
     sizes: dict[str, memory.ComponentSize] = field(default_factory=dict)  # for planning each request
+    server: str = ""  # the URL of the GLM-Image server that holds the model; "" = this computer
 
     def plan_for(self, job: memory.Job, offload: str | None = None) -> memory.MemoryPlan:
         """The plan for one generation under the placement in effect (or `offload`; "auto" = the
