@@ -46,6 +46,9 @@ def add_generate_parsers(commands) -> None:
     gen.add_argument("--out", type=Path, help="PNG file to write (required unless --print-prompt)")
     gen.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     _model_arguments(gen)
+    from cli.generate_remote import add_engine_arguments
+
+    add_engine_arguments(gen)  # --engine URL, --api-key-env, --server-model
     gen.add_argument("--width", type=int, help="pixels, a multiple of 32 (default 1024)")
     gen.add_argument("--height", type=int, help="pixels, a multiple of 32 (default 1024)")
     gen.add_argument("--steps", type=int, help="DiT denoising steps (default 30)")
@@ -292,18 +295,22 @@ def _generate(args) -> int:
         print_text(prompt_json(request) if args.json else request.prompt)
         return 0
     from cli.checks import check_counts, check_output_paths, check_request, model_size_limits
+    from cli.generate_remote import check_engine_options
     from cli.generate_run import make
     from cli.text_check import prepare_text_check
+    from glm_core.models.load_report import REAL_SIZE_LIMITS
 
     if args.out is None:
         raise CliError("give --out FILE.png (or --print-prompt to only see the prompt)")
     check_counts(args)
+    check_engine_options(args)
     outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
     check_output_paths(outputs, args.events, args.overwrite)
     job = build_job(args)
     overlay = _overlay(job, args.text_renderer) if args.overlay else None
     prepare_text_check(args, job)
-    limits = model_size_limits(args.model)  # from the model's folder: nothing is loaded yet
+    # From the model's folder (nothing is loaded yet); a server runs the real model.
+    limits = REAL_SIZE_LIMITS if args.engine else model_size_limits(args.model)
     job.fit(*limits)
     request = job.request
     check_request(request, limits, masked=request.mask is not None)

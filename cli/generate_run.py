@@ -35,26 +35,23 @@ def _overlay_boxes(job) -> tuple[dict, ...]:
 
 
 def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], cancel) -> int:
-    """Load, generate, check and save, in run_cancellable's worker; the exit code. Each saved
-    file is added to `written` at once, so a Ctrl+C in any phase can take them all back."""
+    """Load (or reach the --engine server), generate, check and save, in run_cancellable's
+    worker; the exit code. Each saved file is added to `written` at once, so a Ctrl+C in any
+    phase can take them all back."""
     from cli.text_check import check_and_fix
-    from glm_core.generation.runner import GenerationRunner
     from glm_core.project.metadata import save_png
 
     def stopped() -> int:  # a run gave no image: cancelled, or failed (its event said why)
         return EXIT_CANCELLED if cancel.is_set() else sink.exit_code()
 
-    model = load(args, cancel)
-    if model is None:
-        return EXIT_CANCELLED
+    run, limits = _engine(args, sink, cancel)
+    if run is None:
+        return stopped()
     request, finish = job.request, overlay or (lambda image: image)
-    runner = GenerationRunner(model)
-    result = runner.run(request, sink, cancel=cancel)
+    result = run(request)
     if result is None:
         return stopped()
-    image, recipe, text_exit = check_and_fix(args, job, finish(result.image), result,  # --check-text
-                                             lambda r: runner.run(r, sink, cancel=cancel), sink,
-                                             (model.report.min_side, model.report.max_side))
+    image, recipe, text_exit = check_and_fix(args, job, finish(result.image), result, run, sink, limits)  # --check-text
     if image is None:
         return stopped()
     recorded = {"references": job.references, "overlay": _overlay_boxes(job) if overlay else ()}
@@ -64,10 +61,27 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
     print(args.out)
     for index, path in enumerate(outputs[1:], start=1):
         variation = request.variation(seed=(result.recipe.seed + index) % 2**32, prior=result.prior)
-        varied = runner.run(variation, sink, cancel=cancel)
+        varied = run(variation)
         if varied is None:
             return stopped()
         save_png(finish(varied.image), path, replace(varied.recipe, **recorded), overwrite=args.overwrite)
         written.append(path)
         print(path)
     return EXIT_CANCELLED if cancel.is_set() else text_exit
+
+
+def _engine(args, sink, cancel):
+    """run(request) -> a result with .image, .recipe and .prior, or None (its event said why),
+    and the model's (smallest, largest) side; run is None when nothing could be loaded."""
+    if args.engine is not None:  # a GLM-Image server: no torch here
+        from cli.generate_remote import connect
+        from glm_core.models.load_report import REAL_SIZE_LIMITS
+
+        return connect(args, sink, cancel), REAL_SIZE_LIMITS
+    from glm_core.generation.runner import GenerationRunner
+
+    model = load(args, cancel)
+    if model is None:
+        return None, None
+    runner = GenerationRunner(model)
+    return (lambda request: runner.run(request, sink, cancel=cancel)), (model.report.min_side, model.report.max_side)

@@ -19,7 +19,7 @@ class EventSink:
         self.last = None
 
     def __call__(self, event) -> None:
-        from glm_core.generation.events import DiffusionStep, Failed, TokenProgress
+        from glm_core.generation.events import DiffusionStep, Failed, TokenProgress, Waiting
 
         self.last = event
         if self.file:
@@ -27,6 +27,10 @@ class EventSink:
         if isinstance(event, Failed):
             self._clear_line()
             print(f"error: {event.message}", file=sys.stderr)
+        elif not self.quiet and isinstance(event, Waiting):  # a server says nothing until it answers
+            about = "" if event.expected is None else f" (earlier runs: ~{event.expected:.0f} s)"
+            sys.stderr.write(f"\r{'on the server':<16} {event.elapsed:.0f} s{about}   ")
+            sys.stderr.flush()
         elif not self.quiet and isinstance(event, (TokenProgress, DiffusionStep)):
             if isinstance(event, TokenProgress):
                 label, done, total = f"tokens ({event.grid})", event.index, event.total
@@ -61,15 +65,23 @@ def event_to_json(event) -> dict:
     from dataclasses import asdict, fields
 
     from glm_core.generation.events import Phase
+    from glm_core.generation.prior import PriorTokens
     from glm_core.generation.recipe import Recipe
+    from glm_core.generation.request import GenerationRequest
+    from glm_core.models.load_report import LoadReport
 
     data = {"event": type(event).__name__}
     for f in fields(event):
         value = getattr(event, f.name)
+        if isinstance(value, (PriorTokens, GenerationRequest)):  # Finished's: the recipe says what matters
+            continue
         if isinstance(value, Phase):
             value = value.value
         elif isinstance(value, Recipe):
             value = value.to_dict()
+        elif isinstance(value, LoadReport):  # what was loaded and where, not its memory tables
+            value = {"model_id": value.model_id, "device": value.device, "server": value.server,
+                     "quantization": value.quant_label, "seconds": round(value.seconds, 2)}
         elif isinstance(value, tuple):  # TextChecked's box checks, Failed's remedies
             value = [item.to_json() if hasattr(item, "to_json") else asdict(item) for item in value]
         elif hasattr(value, "size") and hasattr(value, "mode"):  # a PIL image

@@ -1,0 +1,106 @@
+"""`python main.py generate --engine URL …` against a local fake GLM-Image server: a real process,
+real PNGs, the request the server got."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fake_image_server import FakeImageServer
+from glm_core.project.metadata import read_recipe
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server():
+    fake = FakeImageServer().start()
+    yield fake
+    fake.stop()
+
+
+def cli(*args, env=None):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", **(env or {}))
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_text_to_image_on_a_server(tmp_path, server):
+    out, log = tmp_path / "poster.png", tmp_path / "events.jsonl"
+    done = cli("generate", "--engine", server.url, "--prompt", "a “SUMMER” poster", "--width", "768",
+               "--height", "512", "--steps", "20", "--guidance", "3", "--seed", "7", "--out", out, "--events", log,
+               "--api-key-env", "TEST_SERVER_KEY", env={"TEST_SERVER_KEY": "sk-test"})
+    assert done.returncode == 0, done.stderr
+    [sent] = server.image_requests()
+    assert sent.fields["size"] == "768x512" and sent.fields["seed"] == 7
+    assert sent.fields["num_inference_steps"] == 20 and sent.fields["guidance_scale"] == 3
+    assert sent.fields["response_format"] == "b64_json"
+    assert sent.headers["authorization"] == "Bearer sk-test"
+    recipe = read_recipe(out)
+    assert recipe.server == server.url and recipe.model_id == "zai-org/GLM-Image" and recipe.seed == 7
+    assert Image.open(out).size == (768, 512)
+    kinds = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert kinds[0] == "LoadStep" and "Loaded" in kinds and "Waiting" in kinds and kinds[-1] == "Finished"
+    assert "torch" not in done.stderr
+
+
+def test_masked_edit_on_a_server_keeps_every_pixel_outside_the_mask(tmp_path, server):
+    rng = np.random.default_rng(5)
+    source = rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8)
+    Image.fromarray(source).save(tmp_path / "photo.png")
+    mask = np.zeros((900, 1200), dtype=np.uint8)
+    mask[300:400, 500:650] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    out = tmp_path / "edited.png"
+    done = cli("generate", "--engine", server.url, "--prompt", "a lantern", "--image", tmp_path / "photo.png",
+               "--mask", tmp_path / "mask.png", "--feather", "6", "--seed", "1", "--out", out)
+    assert done.returncode == 0, done.stderr
+    [sent] = server.image_requests()
+    assert sent.path == "/v1/images/edits" and sent.fields["response_format"] == "b64_json"
+    result = np.asarray(Image.open(out).convert("RGB"))
+    assert result.shape == source.shape
+    changed = np.any(result != source, axis=2)
+    band = np.zeros_like(changed)
+    band[300 - 6:400 + 6, 500 - 6:650 + 6] = True
+    assert changed[300:400, 500:650].all()  # the server's pixels inside
+    assert not changed[~band].any()  # outside mask + feather: the source's bytes
+    assert read_recipe(out).mode == "edit"
+
+
+@pytest.mark.parametrize("extra, reason", [
+    (["--variations", "2"], "--variations"),
+    (["--quant", "nf4"], "--quant"),
+    (["--offload", "model"], "--offload"),
+    (["--device", "cpu"], "--device"),
+    (["--model", "demo"], "--server-model"),
+])
+def test_options_a_server_cannot_honour_are_refused_in_one_line(tmp_path, server, extra, reason):
+    done = cli("generate", "--engine", server.url, "--prompt", "x", "--out", tmp_path / "a.png", *extra)
+    assert done.returncode == 1 and reason in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not server.requests
+
+
+def test_server_options_without_engine_are_refused(tmp_path):
+    done = cli("generate", "--prompt", "x", "--out", tmp_path / "a.png", "--server-model", "m")
+    assert done.returncode == 1 and "add --engine URL" in done.stderr
+
+
+def test_a_server_error_is_one_line_and_no_file(tmp_path, server):
+    server.reply = lambda record: (503, {"detail": "model is loading"})
+    done = cli("generate", "--engine", server.url, "--prompt", "x", "--width", "512", "--height", "512",
+               "--out", tmp_path / "a.png", "--quiet")
+    assert done.returncode == 1 and not (tmp_path / "a.png").exists()
+    assert "HTTP 503: model is loading" in done.stderr
+
+
+def test_an_empty_api_key_variable_is_named(tmp_path, server):
+    done = cli("generate", "--engine", server.url, "--prompt", "x", "--out", tmp_path / "a.png",
+               "--api-key-env", "NO_SUCH_VARIABLE_SET")
+    assert done.returncode == 1 and "NO_SUCH_VARIABLE_SET" in done.stderr and not server.requests
