@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable
 
 from app.ui.formatting import format_seconds
-from glm_core.generation.events import DiffusionStep, LoadStep, Phase, PhaseChanged, TokenProgress
+from glm_core.generation.events import DiffusionStep, LoadStep, Phase, PhaseChanged, TokenProgress, Waiting
 
 PHASE_LABELS = {
     Phase.LOADING: "Loading model",
     Phase.PRIOR: "Layout",  # until its first token says which grid: the sketch, or (edits) the full one
     Phase.DIFFUSION: "Rendering",
     Phase.DECODE: "Decoding",
+    Phase.SERVER: "On the server",  # a server reports nothing until it answers: elapsed + earlier runs
 }
 # The AR model writes two grids one after the other; each has its own name, so its counter
 # starting again from 1 reads as a new part, not as progress lost.
@@ -39,6 +40,8 @@ class GenerationProgress:
         self._started: float | None = None
         self._segment_started = 0.0  # when the current count (grid or step run) began
         self._segment_key: tuple = ()
+        self.waited: float | None = None  # a server's job: seconds since it was sent (Waiting)
+        self.expected: float | None = None  # what earlier runs of that size and steps took there
 
     def start(self, phase: Phase) -> None:
         self.reset()
@@ -65,6 +68,9 @@ class GenerationProgress:
         elif isinstance(event, DiffusionStep):
             self._count(("steps",), event.step, event.total)
             self.unit = "steps"
+        elif isinstance(event, Waiting):
+            self._enter(Phase.SERVER)
+            self.waited, self.expected = event.elapsed, event.expected
 
     def _enter(self, phase: Phase) -> None:
         if phase != self.phase:
@@ -86,6 +92,8 @@ class GenerationProgress:
     def eta(self) -> float | None:
         """Seconds left in the current part (`part`), from its measured pace (tokens or steps per
         second); None if unknown. Later parts are not in it: the status bar says "left in" the part."""
+        if self._started is not None and self.waited is not None:
+            return None if self.expected is None else max(self.expected - self.waited, 0.0)
         if self._started is None or self.done <= 0 or self.total <= 0:
             return None
         spent = self._clock() - self._segment_started
@@ -95,7 +103,11 @@ class GenerationProgress:
         if self.phase is None:
             return ""
         text = self.part
-        if self.total:
+        if self.waited is not None:  # "On the server · 0:12 of ~1:04"
+            text += f" · {format_seconds(self.waited)}"
+            if self.expected is not None:
+                text += f" of ~{format_seconds(self.expected)}"
+        elif self.total:
             text += f" · {self.done}/{self.total} {self.unit}"
         return text
 
@@ -104,5 +116,7 @@ class GenerationProgress:
         eta = self.eta()
         if eta is None or not self.part:
             return ""
+        if self.waited is not None:
+            return f"~{format_seconds(eta)} left, going by earlier runs on this server"
         return f"~{format_seconds(eta)} left in the {self.part.lower()}"
 

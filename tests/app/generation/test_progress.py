@@ -63,3 +63,17 @@ def test_formatting():
     assert format_bytes(35_000_000_000) == "35.0 GB"
     assert format_bytes(671_144_998) == "671.1 MB"
     assert format_bytes(12) == "12 B"
+
+
+def test_a_server_job_shows_elapsed_time_and_the_estimate_from_earlier_runs():
+    from glm_core.generation.events import Waiting
+
+    tracker = GenerationProgress(FakeClock())
+    tracker.start(Phase.PRIOR)
+    tracker.update(PhaseChanged(Phase.SERVER))
+    tracker.update(Waiting(elapsed=12.2, expected=64.0))
+    assert tracker.label() == "On the server · 0:12 of ~1:04"
+    assert tracker.eta() == 64.0 - 12.2
+    assert tracker.eta_text() == "~0:52 left, going by earlier runs on this server"
+    tracker.update(Waiting(elapsed=3.0, expected=None))  # the first run of this size there
+    assert tracker.label() == "On the server · 0:03" and tracker.eta_text() == ""
