@@ -80,6 +80,24 @@ class StudioSettings:
     def device(self, value: str) -> None:
         self._store.setValue("model/device", value)
 
+    @property
+    def engine_kind(self) -> str:
+        """Where pictures are made: "local" (this computer) or "server" (Model dock ▸ Engine)."""
+        return self._get_choice("engine/kind", ("local", "server"), "local")
+
+    @engine_kind.setter
+    def engine_kind(self, value: str) -> None:
+        self._store.setValue("engine/kind", value)
+
+    @property
+    def engine_url(self) -> str:
+        """The GLM-Image server last connected to; its API key lives in the OS keyring, never here."""
+        return self._get("engine/url", "", str)
+
+    @engine_url.setter
+    def engine_url(self, value: str) -> None:
+        self._store.setValue("engine/url", value)
+
     # -- text --
 
     @property

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 from app.document.file_dialogs import FileDialogs
 from app.generation.session import Session
 from app.generation.size_picker import SizePicker
+from app.models.engine_panel import EnginePanel
 from app.models.first_run import FirstRunDialog
 from app.models.model_manager import ModelManagerDialog
 from app.models.model_panel import DEMO_WARNING, ModelPanel
@@ -39,6 +40,8 @@ class ModelLoading(QObject):
         self.first_run_dialog: FirstRunDialog | None = None
         self.manager_dialog: ModelManagerDialog | None = None
         panel.set_choice(settings.model_source, settings.quant, settings.device)
+        self.engine_panel = EnginePanel(settings)  # its engineChosen goes to Session.use_engine (the lead wires it)
+        panel.set_engine_panel(self.engine_panel)
         load_action.triggered.connect(lambda: self.load(panel.options()))
         manage_action.triggered.connect(lambda: self.open_manager())
         panel.manageRequested.connect(lambda: self.open_manager())

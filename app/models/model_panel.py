@@ -143,6 +143,10 @@ class ModelPanel(QWidget):
         self.manage_link.linkActivated.connect(lambda _link: self.manageRequested.emit())
         self._on_source_kind()
 
+    def set_engine_panel(self, engine_panel: QWidget) -> None:
+        """Engine: This computer | Server… (app/models/engine_panel.py), above everything else."""
+        self.layout().insertWidget(0, engine_panel)
+
     # -- choices --
 
     def set_choice(self, source: str, quant: str, device: str) -> None:

@@ -1,0 +1,74 @@
+"""Model dock ▸ Engine against a local fake GLM-Image server: the connection test lists the
+server's models and what it can do, off the GUI thread; a bad URL says so inline."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.models.engine_panel import EnginePanel
+from app.settings import StudioSettings
+from fake_image_server import FakeImageServer
+from glm_core.engine.remote import RemoteEngine
+
+
+@pytest.fixture
+def server():
+    fake = FakeImageServer().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    widget = EnginePanel(StudioSettings.from_file(tmp_path / "s.ini"))
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def choose_server(panel, url: str) -> None:
+    panel.choice.setCurrentIndex(panel.choice.findData("server"))
+    panel.url.setText(url)
+
+
+def test_the_connection_test_lists_the_models_and_chooses_the_server(qtbot, panel, server):
+    server.models = ["zai-org/GLM-Image", "some/other-model"]
+    assert not panel.server_fields.isVisible()  # "This computer" first
+    choose_server(panel, server.url)
+    assert panel.server_fields.isVisible()
+    chosen = []
+    panel.engineChosen.connect(chosen.append)
+    qtbot.mouseClick(panel.test_button, Qt.MouseButton.LeftButton)
+    assert panel.result.text().startswith("Reaching")  # the GUI thread is not waiting on the network
+    qtbot.waitUntil(lambda: bool(chosen), timeout=10_000)
+    text = panel.result.text()
+    assert "zai-org/GLM-Image" in text and "some/other-model" in text and "can edit images" in text
+    assert isinstance(chosen[0], RemoteEngine) and chosen[0].info.model == "zai-org/GLM-Image"
+    again = StudioSettings(panel.settings._store)
+    assert (again.engine_kind, again.engine_url) == ("server", server.url)
+
+    panel.choice.setCurrentIndex(panel.choice.findData("local"))
+    assert chosen[-1] is None  # back to this computer
+
+
+def test_a_server_without_edits_says_so(qtbot, panel, server):
+    server.edits = False
+    choose_server(panel, server.url)
+    panel.test_connection()
+    qtbot.waitUntil(lambda: "cannot edit images" in panel.result.text(), timeout=10_000)
+
+
+def test_a_bad_url_shows_one_line_inline_and_chooses_nothing(qtbot, panel):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    choose_server(panel, f"127.0.0.1:{port}")
+    chosen = []
+    panel.engineChosen.connect(chosen.append)
+    panel.test_connection()
+    qtbot.waitUntil(lambda: panel.test_button.isEnabled(), timeout=10_000)
+    assert panel.result.text().startswith(f"Cannot reach http://127.0.0.1:{port}: is the server running?")
+    assert "\n" not in panel.result.text() and panel.result.property("warning") and not chosen
