@@ -217,6 +217,14 @@ class ModelPanel(QWidget):
             label.setToolTip(f"For {plan.job.label}: {plan.reason}")
 
     def show_report(self, report: LoadReport) -> None:
+        if report.server:  # a GLM-Image server holds the model: no device, quantization or memory here
+            self._clear_details()
+            self.state.setText(f"<b>{report.model_id}</b> on {report.server} · connected in {report.seconds:.1f} s")
+            self.device_value.setText("Server")
+            self.quant_value.setText("the server's own")
+            self.notices.setText("\n".join(f"⚠ {notice}" for notice in report.notices))
+            self.notices.setVisible(bool(report.notices))
+            return
         self.state.setText(f"<b>{report.model_id}</b> · {report.revision[:12]} · loaded in {report.seconds:.1f} s")
         self.demo_badge.setVisible(report.is_demo)
         self.device_value.setText(f"{report.device.upper()} · {report.dtype}")

@@ -72,3 +72,17 @@ def test_a_bad_url_shows_one_line_inline_and_chooses_nothing(qtbot, panel):
     qtbot.waitUntil(lambda: panel.test_button.isEnabled(), timeout=10_000)
     assert panel.result.text().startswith(f"Cannot reach http://127.0.0.1:{port}: is the server running?")
     assert "\n" not in panel.result.text() and panel.result.property("warning") and not chosen
+
+
+def test_the_model_panel_shows_where_a_server_report_runs(qtbot, server):
+    import asyncio
+
+    from app.models.model_panel import ModelPanel
+
+    engine = RemoteEngine(server.url)
+    asyncio.run(engine.connect())
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.show_report(engine.report(seconds=0.4))
+    assert f"zai-org/GLM-Image</b> on {server.url}" in panel.state.text()
+    assert panel.device_value.text() == "Server" and panel.peak_value.text() == "—"
