@@ -51,3 +51,13 @@ class EventLog(list):
 @pytest.fixture
 def events():
     return EventLog()
+
+
+@pytest.fixture
+def image_server():
+    """A local fake GLM-Image server (tests/fake_image_server.py), stopped after the test."""
+    from fake_image_server import FakeImageServer
+
+    fake = FakeImageServer().start()
+    yield fake
+    fake.stop()

@@ -13,17 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fake_image_server import FakeImageServer
 from glm_core.project.metadata import read_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def server():
-    fake = FakeImageServer().start()
-    yield fake
-    fake.stop()
 
 
 def cli(*args, env=None):
@@ -32,26 +24,26 @@ def cli(*args, env=None):
                           text=True, env=env, timeout=120)
 
 
-def test_text_to_image_on_a_server(tmp_path, server):
+def test_text_to_image_on_a_server(tmp_path, image_server):
     out, log = tmp_path / "poster.png", tmp_path / "events.jsonl"
-    done = cli("generate", "--engine", server.url, "--prompt", "a “SUMMER” poster", "--width", "768",
+    done = cli("generate", "--engine", image_server.url, "--prompt", "a “SUMMER” poster", "--width", "768",
                "--height", "512", "--steps", "20", "--guidance", "3", "--seed", "7", "--out", out, "--events", log,
                "--api-key-env", "TEST_SERVER_KEY", env={"TEST_SERVER_KEY": "sk-test"})
     assert done.returncode == 0, done.stderr
-    [sent] = server.image_requests()
+    [sent] = image_server.image_requests()
     assert sent.fields["size"] == "768x512" and sent.fields["seed"] == 7
     assert sent.fields["num_inference_steps"] == 20 and sent.fields["guidance_scale"] == 3
     assert sent.fields["response_format"] == "b64_json"
     assert sent.headers["authorization"] == "Bearer sk-test"
     recipe = read_recipe(out)
-    assert recipe.server == server.url and recipe.model_id == "zai-org/GLM-Image" and recipe.seed == 7
+    assert recipe.server == image_server.url and recipe.model_id == "zai-org/GLM-Image" and recipe.seed == 7
     assert Image.open(out).size == (768, 512)
     kinds = [json.loads(line)["event"] for line in log.read_text().splitlines()]
     assert kinds[0] == "LoadStep" and "Loaded" in kinds and "Waiting" in kinds and kinds[-1] == "Finished"
     assert "torch" not in done.stderr
 
 
-def test_masked_edit_on_a_server_keeps_every_pixel_outside_the_mask(tmp_path, server):
+def test_masked_edit_on_a_server_keeps_every_pixel_outside_the_mask(tmp_path, image_server):
     rng = np.random.default_rng(5)
     source = rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8)
     Image.fromarray(source).save(tmp_path / "photo.png")
@@ -59,10 +51,10 @@ def test_masked_edit_on_a_server_keeps_every_pixel_outside_the_mask(tmp_path, se
     mask[300:400, 500:650] = 255
     Image.fromarray(mask).save(tmp_path / "mask.png")
     out = tmp_path / "edited.png"
-    done = cli("generate", "--engine", server.url, "--prompt", "a lantern", "--image", tmp_path / "photo.png",
+    done = cli("generate", "--engine", image_server.url, "--prompt", "a lantern", "--image", tmp_path / "photo.png",
                "--mask", tmp_path / "mask.png", "--feather", "6", "--seed", "1", "--out", out)
     assert done.returncode == 0, done.stderr
-    [sent] = server.image_requests()
+    [sent] = image_server.image_requests()
     assert sent.path == "/v1/images/edits" and sent.fields["response_format"] == "b64_json"
     result = np.asarray(Image.open(out).convert("RGB"))
     assert result.shape == source.shape
@@ -81,10 +73,10 @@ def test_masked_edit_on_a_server_keeps_every_pixel_outside_the_mask(tmp_path, se
     (["--device", "cpu"], "--device"),
     (["--model", "demo"], "--server-model"),
 ])
-def test_options_a_server_cannot_honour_are_refused_in_one_line(tmp_path, server, extra, reason):
-    done = cli("generate", "--engine", server.url, "--prompt", "x", "--out", tmp_path / "a.png", *extra)
+def test_options_a_server_cannot_honour_are_refused_in_one_line(tmp_path, image_server, extra, reason):
+    done = cli("generate", "--engine", image_server.url, "--prompt", "x", "--out", tmp_path / "a.png", *extra)
     assert done.returncode == 1 and reason in done.stderr and len(done.stderr.strip().splitlines()) == 1
-    assert not server.requests
+    assert not image_server.requests
 
 
 def test_server_options_without_engine_are_refused(tmp_path):
@@ -92,15 +84,15 @@ def test_server_options_without_engine_are_refused(tmp_path):
     assert done.returncode == 1 and "add --engine URL" in done.stderr
 
 
-def test_a_server_error_is_one_line_and_no_file(tmp_path, server):
-    server.reply = lambda record: (503, {"detail": "model is loading"})
-    done = cli("generate", "--engine", server.url, "--prompt", "x", "--width", "512", "--height", "512",
+def test_a_server_error_is_one_line_and_no_file(tmp_path, image_server):
+    image_server.reply = lambda record: (503, {"detail": "model is loading"})
+    done = cli("generate", "--engine", image_server.url, "--prompt", "x", "--width", "512", "--height", "512",
                "--out", tmp_path / "a.png", "--quiet")
     assert done.returncode == 1 and not (tmp_path / "a.png").exists()
     assert "HTTP 503: model is loading" in done.stderr
 
 
-def test_an_empty_api_key_variable_is_named(tmp_path, server):
-    done = cli("generate", "--engine", server.url, "--prompt", "x", "--out", tmp_path / "a.png",
+def test_an_empty_api_key_variable_is_named(tmp_path, image_server):
+    done = cli("generate", "--engine", image_server.url, "--prompt", "x", "--out", tmp_path / "a.png",
                "--api-key-env", "NO_SUCH_VARIABLE_SET")
-    assert done.returncode == 1 and "NO_SUCH_VARIABLE_SET" in done.stderr and not server.requests
+    assert done.returncode == 1 and "NO_SUCH_VARIABLE_SET" in done.stderr and not image_server.requests

@@ -10,15 +10,7 @@ from PySide6.QtCore import Qt
 
 from app.models.engine_panel import EnginePanel
 from app.settings import StudioSettings
-from fake_image_server import FakeImageServer
 from glm_core.engine.remote import RemoteEngine
-
-
-@pytest.fixture
-def server():
-    fake = FakeImageServer().start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
@@ -34,10 +26,10 @@ def choose_server(panel, url: str) -> None:
     panel.url.setText(url)
 
 
-def test_the_connection_test_lists_the_models_and_chooses_the_server(qtbot, panel, server):
-    server.models = ["zai-org/GLM-Image", "some/other-model"]
+def test_the_connection_test_lists_the_models_and_chooses_the_server(qtbot, panel, image_server):
+    image_server.models = ["zai-org/GLM-Image", "some/other-model"]
     assert not panel.server_fields.isVisible()  # "This computer" first
-    choose_server(panel, server.url)
+    choose_server(panel, image_server.url)
     assert panel.server_fields.isVisible()
     chosen = []
     panel.engineChosen.connect(chosen.append)
@@ -48,15 +40,15 @@ def test_the_connection_test_lists_the_models_and_chooses_the_server(qtbot, pane
     assert "zai-org/GLM-Image" in text and "some/other-model" in text and "can edit images" in text
     assert isinstance(chosen[0], RemoteEngine) and chosen[0].info.model == "zai-org/GLM-Image"
     again = StudioSettings(panel.settings._store)
-    assert (again.engine_kind, again.engine_url) == ("server", server.url)
+    assert (again.engine_kind, again.engine_url) == ("server", image_server.url)
 
     panel.choice.setCurrentIndex(panel.choice.findData("local"))
     assert chosen[-1] is None  # back to this computer
 
 
-def test_a_server_without_edits_says_so(qtbot, panel, server):
-    server.edits = False
-    choose_server(panel, server.url)
+def test_a_server_without_edits_says_so(qtbot, panel, image_server):
+    image_server.edits = False
+    choose_server(panel, image_server.url)
     panel.test_connection()
     qtbot.waitUntil(lambda: "cannot edit images" in panel.result.text(), timeout=10_000)
 
@@ -74,15 +66,15 @@ def test_a_bad_url_shows_one_line_inline_and_chooses_nothing(qtbot, panel):
     assert "\n" not in panel.result.text() and panel.result.property("warning") and not chosen
 
 
-def test_the_model_panel_shows_where_a_server_report_runs(qtbot, server):
+def test_the_model_panel_shows_where_a_server_report_runs(qtbot, image_server):
     import asyncio
 
     from app.models.model_panel import ModelPanel
 
-    engine = RemoteEngine(server.url)
+    engine = RemoteEngine(image_server.url)
     asyncio.run(engine.connect())
     panel = ModelPanel()
     qtbot.addWidget(panel)
     panel.show_report(engine.report(seconds=0.4))
-    assert f"zai-org/GLM-Image</b> on {server.url}" in panel.state.text()
+    assert f"zai-org/GLM-Image</b> on {image_server.url}" in panel.state.text()
     assert panel.device_value.text() == "Server" and panel.peak_value.text() == "—"
