@@ -17,11 +17,15 @@ class EventSink:
         self.file = open(events_path, "w", encoding="utf-8", buffering=1) if events_path else None  # noqa: SIM115
         self.quiet = quiet
         self.last = None
+        self.waiting_line = False  # a server's "on the server N s" line is on screen, not yet ended
 
     def __call__(self, event) -> None:
         from glm_core.generation.events import DiffusionStep, Failed, TokenProgress, Waiting
 
         self.last = event
+        if self.waiting_line and not isinstance(event, Waiting):  # end the server's line before what follows
+            sys.stderr.write("\n")
+            self.waiting_line = False
         if self.file:
             self.file.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
         if isinstance(event, Failed):
@@ -31,6 +35,7 @@ class EventSink:
             about = "" if event.expected is None else f" (earlier runs: ~{event.expected:.0f} s)"
             sys.stderr.write(f"\r{'on the server':<16} {event.elapsed:.0f} s{about}   ")
             sys.stderr.flush()
+            self.waiting_line = True
         elif not self.quiet and isinstance(event, (TokenProgress, DiffusionStep)):
             if isinstance(event, TokenProgress):
                 label, done, total = f"tokens ({event.grid})", event.index, event.total

@@ -96,3 +96,25 @@ def test_an_empty_api_key_variable_is_named(tmp_path, image_server):
     done = cli("generate", "--engine", image_server.url, "--prompt", "x", "--out", tmp_path / "a.png",
                "--api-key-env", "NO_SUCH_VARIABLE_SET")
     assert done.returncode == 1 and "NO_SUCH_VARIABLE_SET" in done.stderr and not image_server.requests
+
+
+def test_ctrl_c_abandons_the_server_request_at_once(tmp_path, image_server):
+    import signal
+    import time
+
+    image_server.delay = 60
+    log, out = tmp_path / "events.jsonl", tmp_path / "a.png"
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "generate", "--engine", image_server.url, "--prompt", "x",
+         "--width", "512", "--height", "512", "--out", str(out), "--events", str(log), "--quiet"],
+        env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (log.exists() and '"Waiting"' in log.read_text()):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130 and "cancelled" in stderr and not out.exists()
+    assert time.monotonic() - sent < 3  # not the server's 60 s
+    assert json.loads(log.read_text().splitlines()[-1]) == {"event": "Cancelled", "phase": "server"}
