@@ -93,11 +93,13 @@ class EnginePanel(QWidget):
 
     def _connect(self, engine: RemoteEngine) -> None:  # the test's own thread
         try:
-            info = asyncio.run(engine.connect())
+            answer = (engine, asyncio.run(engine.connect()), None)
         except ServerError as exc:
-            self._answered.emit(engine, None, str(exc))
-            return
-        self._answered.emit(engine, info, None)
+            answer = (engine, None, str(exc))
+        try:
+            self._answered.emit(*answer)
+        except RuntimeError:  # the panel was closed while the server was asked: nobody to tell
+            pass
 
     def _show_answer(self, engine: RemoteEngine, info: ServerInfo | None, error: str | None) -> None:
         self._testing = False

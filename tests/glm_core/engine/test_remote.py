@@ -152,12 +152,12 @@ def test_cancel_abandons_a_slow_request_at_once(image_server, timings):
 def test_the_wait_shows_what_the_last_runs_of_that_size_took(image_server, timings):
     engine = engine_for(image_server, timings)
     first = collect(engine.generate(GenerationRequest("x", width=512, height=512, steps=9)))
-    assert [e.expected for e in first if isinstance(e, Waiting)] == [None]
+    assert {e.expected for e in first if isinstance(e, Waiting)} == {None}
     second = collect(engine.generate(GenerationRequest("x", width=512, height=512, steps=9)))
     expected = [e.expected for e in second if isinstance(e, Waiting)][0]
     assert expected == pytest.approx(first[-1].seconds, abs=0.02)
     other = collect(engine.generate(GenerationRequest("x", width=512, height=512, steps=10)))
-    assert [e.expected for e in other if isinstance(e, Waiting)] == [None]  # another step count: unknown
+    assert {e.expected for e in other if isinstance(e, Waiting)} == {None}  # another step count: unknown
 
 
 def test_a_masked_edit_sends_the_crop_and_keeps_every_pixel_outside_byte_for_byte(image_server, timings):
