@@ -40,7 +40,18 @@ def test_text_to_image_on_a_server(tmp_path, image_server):
     assert Image.open(out).size == (768, 512)
     kinds = [json.loads(line)["event"] for line in log.read_text().splitlines()]
     assert kinds[0] == "LoadStep" and "Loaded" in kinds and "Waiting" in kinds and kinds[-1] == "Finished"
-    assert "torch" not in done.stderr
+
+
+def test_a_server_run_needs_no_torch_here(tmp_path, image_server):
+    out = tmp_path / "a.png"
+    code = ("import sys; sys.modules['torch'] = None\n"  # any import of torch now fails
+            "from cli.main import main\n"
+            f"sys.exit(main(['generate', '--engine', {image_server.url!r}, '--prompt', 'x', '--width', '512', "
+            f"'--height', '512', '--out', {str(out)!r}, '--quiet']))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr
+    assert out.exists()
 
 
 def test_masked_edit_on_a_server_keeps_every_pixel_outside_the_mask(tmp_path, image_server):
