@@ -210,7 +210,11 @@ class RemoteEngine:
             yield PhaseChanged(Phase.SERVER)
             async with self._client() as client:
                 if self.info is None:  # not loaded yet (or unloaded): find the model first
-                    self.info = await self._connect(client)
+                    found = asyncio.ensure_future(self._connect(client))
+                    if not await self._wait(found):
+                        yield Cancelled(Phase.SERVER)
+                        return
+                    self.info = found.result()
                     self.capabilities = self._capabilities()
                 if request.reference_images and not self.info.edits:
                     raise ServerError(self._cannot_edit())
