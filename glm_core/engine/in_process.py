@@ -89,8 +89,8 @@ class InProcessEngine:
 
     capabilities = THIS_COMPUTER
 
-    def __init__(self):
-        self._host = ModelHost()
+    def __init__(self, host: ModelHost | None = None):
+        self._host = host or ModelHost()
         self._running = EngineState.STOPPED  # what the job in `_stream` does
         self._stream: EventStream | None = None
         self._cancel = threading.Event()

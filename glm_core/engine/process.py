@@ -18,6 +18,7 @@ a kill ends the child, never the window.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -125,8 +126,12 @@ def child_main(commands, events, cancel, log_file: str | None) -> None:
     import torch
 
     from glm_core.models.loader import preload_libraries
+    from glm_core.paths import onnxruntime_cache
 
-    preload_libraries()
+    with onnxruntime_cache():
+        preload_libraries()
+        with contextlib.suppress(ImportError):
+            import onnxruntime  # noqa: F401 - the model libraries import it while loading, writing ~/.cache
     torch.set_num_threads(torch_threads(psutil.cpu_count(logical=False)))
     log.info("engine process %d up: torch %s, %d threads", os.getpid(), torch.__version__, torch.get_num_threads())
     events.send("ready")
@@ -217,7 +222,12 @@ class ProcessEngine:
     async def unload(self) -> None:
         """End the child: every byte of memory the model held is the operating system's again."""
         self._last_options = None
-        await asyncio.get_running_loop().run_in_executor(None, self._stop)
+        # A thread of its own (not the loop's executor): joining the child may take seconds, and an
+        # executor's threads would outlive the window under qasync.
+        stopping = threading.Thread(target=self._stop, name="engine-stop", daemon=True)
+        stopping.start()
+        while stopping.is_alive():
+            await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         self.cancel()
