@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
 
     def _on_generation_failed(self, message: str, details: str, remedies=()) -> None:
         self._show_base()
+        self.status.showMessage(message, 15000)  # stays in sight after the dialog is closed
         if remedies:
             self.memory.offer(message, remedies, self.session.last_request)
         else:
