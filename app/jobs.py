@@ -5,6 +5,8 @@
   deliver its timers and cross-thread wake-ups).
 - `JobRunner`: one job at a time, numbered; cancel makes the job stale at once (whatever it still
   reports is dropped), and the next job starts only once the last one has wound down.
+- `ThreadTask`: a blocking call (a download, a verify) on a thread of its own, awaited in a job,
+  its progress coalesced to the newest value; cancelled through its threading.Event.
 - `NewestValue`: the newest-value mailbox between a worker thread and the GUI thread (download
   progress, the text check), so a fast stream of values never queues up behind a busy GUI.
 """
@@ -90,6 +92,56 @@ class JobRunner:
                 log.exception("background job failed")
 
         self._last = event_loop().create_task(run())
+
+
+class ThreadTask(Generic[T]):
+    """A blocking call `fn(report, cancel)` on a thread of its own, awaited on the window's loop.
+    What it reports reaches `on_progress` on the GUI thread, newest only: the thread keeps the
+    newest value and wakes the loop once while none is waiting (a NewestValue)."""
+
+    def __init__(self, fn: Callable[[Callable[[object], None], threading.Event], T],
+                 on_progress: Callable[[object], None], name: str):
+        self.cancel = threading.Event()
+        self._fn, self._on_progress = fn, on_progress
+        self._loop = event_loop()
+        self._latest: NewestValue[object] = NewestValue()
+        self._done: asyncio.Future = self._loop.create_future()
+        self.thread = threading.Thread(target=self._work, name=name, daemon=True)
+
+    async def run(self) -> T:
+        self.thread.start()
+        return await self._done
+
+    def _report(self, value: object) -> None:
+        if self._latest.put(value):
+            self._call_soon(self._deliver)
+
+    def _deliver(self) -> None:
+        value = self._latest.take()
+        if value is not None and not self._done.done():
+            self._on_progress(value)
+
+    def _work(self) -> None:
+        try:
+            result = self._fn(self._report, self.cancel)
+        except BaseException as exc:  # noqa: BLE001 - re-raised where it is awaited
+            self._call_soon(self._settle, None, exc)
+        else:
+            self._call_soon(self._settle, result, None)
+
+    def _settle(self, result, error: BaseException | None) -> None:
+        if self._done.done():
+            return
+        if error is not None:
+            self._done.set_exception(error)
+        else:
+            self._done.set_result(result)
+
+    def _call_soon(self, callback, *args) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop is closed (the app is quitting): nobody listens any more
+            pass
 
 
 async def _nothing() -> None:

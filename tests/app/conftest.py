@@ -12,6 +12,7 @@ os.environ["XDG_CONFIG_HOME"] = os.path.join(os.environ["GLM_STUDIO_HOME"], "con
 import asyncio  # noqa: E402
 
 import pytest  # noqa: E402
+import shiboken6  # noqa: E402
 
 from app.generation.history import HistoryModel  # noqa: E402
 from app.settings import StudioSettings  # noqa: E402
@@ -60,7 +61,7 @@ def make_window(qtbot, settings, tmp_path):
     from app.main_window import MainWindow
     from glm_core.project.autosave import AutosaveStore
 
-    windows = []
+    windows, engines = [], []
 
     def make(source: str | None = "demo", **kwargs) -> MainWindow:
         if source is not None:
@@ -74,6 +75,7 @@ def make_window(qtbot, settings, tmp_path):
         window = MainWindow(settings, **kwargs)
         if "dialogs" not in kwargs:
             window.files.dialogs.ask_save_changes = lambda parent, name: "discard"
+        engines.append(window.session.engine)
         qtbot.addWidget(window)
         window.resize(1200, 800)
         window.show()
@@ -82,9 +84,11 @@ def make_window(qtbot, settings, tmp_path):
 
     yield make
     for window in windows:
+        if not shiboken6.isValid(window):  # pytest-qt closed and deleted it already (its engine too)
+            continue
         window.files.dialogs.ask_save_changes = lambda parent, name: "discard"  # whatever the test left
         window.close()
-        assert window.session.engine.state is EngineState.STOPPED
+    assert all(engine.state is EngineState.STOPPED for engine in engines)
 
 
 @pytest.fixture
