@@ -2,8 +2,8 @@
 reader) to the asyncio task that consumes them.
 
 Events keep their order, but superseded ones are dropped while the consumer is busy: a newer
-preview replaces any preview still waiting, and a newer count (token, step, load step) replaces
-the count waiting at the tail. So a fast model never queues thousands of events behind a busy
+preview replaces any preview still waiting, and a newer count (token, step, load step) replaces a
+waiting count of its kind since the last phase change. So a fast model never queues thousands of events behind a busy
 window, and the thread wakes the event loop once per batch, not once per event.
 """
 
@@ -41,12 +41,22 @@ class EventStream:
             if isinstance(event, PreviewImage):
                 for queued in [e for e in self._pending if isinstance(e, PreviewImage)]:
                     self._pending.remove(queued)
-            elif isinstance(event, _COUNTS) and self._pending and type(self._pending[-1]) is type(event):
-                self._pending.pop()
+            elif isinstance(event, _COUNTS):
+                self._drop_older_count(type(event))
             self._pending.append(event)
             self.ended = isinstance(event, TERMINAL)
         if was_empty:
             self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _drop_older_count(self, kind: type) -> None:
+        """A count of the same kind still waiting is superseded, unless a phase change or another
+        event that must be seen came after it (previews and other counts do not count)."""
+        for queued in reversed(self._pending):
+            if type(queued) is kind:
+                self._pending.remove(queued)
+                return
+            if not isinstance(queued, (PreviewImage, *_COUNTS)):
+                return
 
     async def events(self) -> AsyncIterator[Event]:
         while True:

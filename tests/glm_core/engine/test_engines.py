@@ -17,6 +17,7 @@ from PIL import Image
 from glm_core.engine.base import EngineState
 from glm_core.engine.in_process import InProcessEngine
 from glm_core.engine.process import ProcessEngine
+from glm_core.engine.stream import EventStream
 from glm_core.generation.events import (
     Cancelled, DiffusionStep, Failed, Finished, Loaded, LoadStep, Phase, PhaseChanged, PreviewImage, TokenProgress,
 )
@@ -55,6 +56,8 @@ def run(coroutine):
 @pytest.fixture(scope="module")
 def process_engine(demo_folder):
     engine = ProcessEngine()
+    engine.start()  # in the background: the child imports torch meanwhile
+    assert engine.state is EngineState.STARTING and engine.pid is not None
     events = run(collect(lambda: engine.load(DEMO)))
     assert isinstance(events[-1], Loaded), events[-1]
     yield engine
@@ -126,6 +129,34 @@ def test_a_variation_reuses_the_prior_tokens(engine):
     events = run(collect(lambda: engine.generate(quick_request(prior=first.prior, seed=8))))
     assert isinstance(events[-1], Finished)
     assert not any(isinstance(e, TokenProgress) for e in events)  # only the DiT ran
+
+
+def test_place_re_places_the_model_and_reports_it(engine):
+    events = run(collect(lambda: engine.place("model")))
+    assert isinstance(events[-1], Loaded) and events[-1].report.plan.offload == "model"
+    events = run(collect(lambda: engine.place("none")))
+    assert isinstance(events[-1], Loaded) and events[-1].report.plan.offload == "none"
+    assert isinstance(run(collect(lambda: engine.generate(quick_request())))[-1], Finished)
+
+
+def test_a_busy_consumer_gets_the_newest_preview_and_count_not_a_backlog():
+    async def scenario():
+        stream = EventStream(asyncio.get_running_loop())
+        frames = [Image.new("RGB", (8, 8), (index, 0, 0)) for index in range(50)]
+
+        def produce():  # a generation thread while the consumer is busy elsewhere
+            stream.push(PhaseChanged(Phase.DIFFUSION))
+            for index, frame in enumerate(frames, 1):
+                stream.push(DiffusionStep(index, 50))
+                stream.push(PreviewImage(frame, Phase.DIFFUSION))
+            stream.push(Finished(image=frames[-1], recipe=None, seconds=1.0))
+
+        await asyncio.to_thread(produce)
+        return await collect(stream.events())
+
+    events = run(scenario())
+    assert [type(e) for e in events] == [PhaseChanged, DiffusionStep, PreviewImage, Finished]
+    assert events[1].step == 50 and events[2].image.getpixel((0, 0)) == (49, 0, 0)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
