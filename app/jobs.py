@@ -20,6 +20,10 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+import qasync
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -29,17 +33,12 @@ def event_loop() -> asyncio.AbstractEventLoop:
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
-        import qasync
-        from PySide6.QtWidgets import QApplication
-
         return qasync.QEventLoop(QApplication.instance(), already_running=True)
 
 
 def wait_blocking(awaitable: Awaitable) -> None:
     """Run `awaitable` to its end from a plain Qt handler (closing the window), keeping the GUI
     painted meanwhile: a nested Qt loop runs until it is done."""
-    from PySide6.QtCore import QEventLoop
-
     loop = event_loop()
     task = asyncio.ensure_future(awaitable, loop=loop)
     if asyncio.current_task(loop) is not None:  # inside a task a nested loop cannot run others

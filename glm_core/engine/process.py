@@ -249,10 +249,17 @@ class ProcessEngine:
             self._stream, self._running = stream, state
         self._cancel.clear()
         self.start()
-        try:
-            self._commands.send(command)  # queued in the pipe while the child still imports
-        except (OSError, ValueError) as exc:  # the child died between start() and here
-            stream.push(Failed(message=died_message(self._process.exitcode), details=str(exc)))
+        process, commands = self._process, self._commands
+
+        def send() -> None:
+            # On a thread: a request with reference images is megabytes, and the pipe takes them
+            # only as fast as the child reads, which waits until it has imported torch.
+            try:
+                commands.send(command)
+            except (OSError, ValueError) as exc:  # the child died, or unload() closed the pipe
+                stream.push(Failed(message=died_message(process.exitcode), details=str(exc)))
+
+        threading.Thread(target=send, name="engine-send", daemon=True).start()
         return stream.events()
 
     def _read(self, process, events) -> None:
@@ -266,7 +273,8 @@ class ProcessEngine:
                 self._ready.set()
                 continue
             if isinstance(message, tuple) and message[0] == "reloaded":
-                self._report = message[1]
+                with self._lock:
+                    self._report = message[1]
                 continue
             event = from_wire(message)
             with self._lock:
