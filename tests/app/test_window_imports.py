@@ -14,6 +14,7 @@ import app
 for info in pkgutil.walk_packages(app.__path__, "app."):
     importlib.import_module(info.name)
 import main
+import glm_core.engine.in_process, glm_core.engine.process  # what the window holds; torch only in the child
 print(sorted({{name.split(".")[0] for name in sys.modules}} & set({HEAVY!r})))
 """
 
