@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 
@@ -20,4 +21,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # First of all: in the frozen bundle the engine process (spawned) starts as this executable,
+    # and this call turns it into the child instead of a second window.
+    multiprocessing.freeze_support()
     sys.exit(main())

@@ -1,4 +1,4 @@
-"""Start-up: QApplication, theme, logging, torch behind a splash screen, then the main window."""
+"""Start-up: QApplication, theme, logging, asyncio on Qt's loop, then the main window at once."""
 
 from __future__ import annotations
 
@@ -6,45 +6,21 @@ import logging
 import sys
 import time
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QSplashScreen
+import psutil
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
 
+from app.jobs import event_loop
+from app.main_window import MainWindow
+from app.settings import StudioSettings
 from app.ui.logs import setup_logging
 from app.ui.resources import resource_path
 from app.ui.theme import apply_theme
+from glm_core.models.load_report import LoadOptions
 from glm_core.paths import APP_NAME, user_log_dir
 
 log = logging.getLogger(__name__)
-
-
-def torch_threads(physical_cores: int | None) -> int:
-    """Leave one core to the GUI: with the default (every core) and one core busy elsewhere,
-    small torch ops were measured ~400x slower."""
-    return max(1, (physical_cores or 2) - 1)
-
-
-def splash_pixmap() -> QPixmap:
-    """The app icon and name on a dark card: something to look at while the engine imports."""
-    pixmap = QPixmap(540, 240)
-    pixmap.fill(QColor("#1c1e22"))
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.drawPixmap(36, 64, QIcon(str(resource_path("icons/app.svg"))).pixmap(112, 112))
-    title = QFont(painter.font())
-    title.setPointSize(20)
-    title.setWeight(QFont.Weight.DemiBold)
-    painter.setFont(title)
-    painter.setPen(QColor("#e6e8ec"))
-    painter.drawText(172, 116, APP_NAME)
-    subtitle = QFont(painter.font())
-    subtitle.setPointSize(10)
-    subtitle.setWeight(QFont.Weight.Normal)
-    painter.setFont(subtitle)
-    painter.setPen(QColor("#8a8f98"))
-    painter.drawText(174, 144, "Posters with GLM-Image, on your computer")
-    painter.end()
-    return pixmap
 
 
 def _log_uncaught(kind, value, tb) -> None:
@@ -62,45 +38,65 @@ def run_app(argv: list[str]) -> int:
     log_file = setup_logging(user_log_dir())
     sys.excepthook = _log_uncaught
     log.info("starting %s, log file %s", APP_NAME, log_file)
+    event_loop()  # asyncio on Qt's event loop (qasync): the window awaits its engine there
 
-    splash = QSplashScreen(splash_pixmap())
-    splash.show()
-    splash.showMessage("Starting the image engine…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
-                       QColor("#8a8f98"))
-    app.processEvents()
-
-    # torch (through glm_core) is imported here, before the window exists: imported later it
-    # stalls a live event loop for up to half a second.
-    started = time.perf_counter()
-    import psutil
-    import torch
-
-    from app.main_window import MainWindow
-    from app.settings import StudioSettings
-    from glm_core.models.loader import preload_libraries
-
-    preload_libraries()
-
-    torch.set_num_threads(torch_threads(psutil.cpu_count(logical=False)))
-    log.info("engine imported in %.1f s; torch %s, %d threads", time.perf_counter() - started,
-             torch.__version__, torch.get_num_threads())
-
+    # The window's process never imports torch: the engine process (glm_core/engine/process.py)
+    # starts with the session and imports it while the window is already up, so no splash.
     window = MainWindow(StudioSettings())
     window.show()
-    splash.finish(window)
     window.start()
     if "--check" in argv[1:]:
-        QTimer.singleShot(CHECK_AFTER_MS, lambda: _report_shown_and_quit(app, window))
+        _StartupCheck(app, window).start()
     return app.exec()
 
 
-CHECK_AFTER_MS = 1500
+def seconds_since_launch() -> float:
+    """From the process's start, interpreter start-up included: what a user waits."""
+    return time.time() - psutil.Process().create_time()
 
 
-def _report_shown_and_quit(app: QApplication, window) -> None:
-    """`main.py gui --check`: the window came up with its engine; say so and leave. It checks an
-    install or a frozen bundle end to end without anyone at the screen."""
-    shown = window.isVisible()
-    print(f"window shown: {'yes' if shown else 'no'} ({window.windowTitle().replace('[*]', '')})", flush=True)
-    window.close()
-    app.exit(0 if shown else 1)
+class _StartupCheck:
+    """`main.py gui --check`: the window came up, then its engine with a model; say so and leave.
+    It checks an install or a frozen bundle end to end without anyone at the screen. On a first
+    run (no model chosen) it loads the demo model, leaving the user's choice unmade."""
+
+    def __init__(self, app: QApplication, window):
+        self.app, self.window = app, window
+
+    def start(self) -> None:
+        QTimer.singleShot(0, self._report_window)
+
+    def _report_window(self) -> None:
+        window = self.window
+        shown = window.isVisible()
+        title = window.windowTitle().replace("[*]", "")
+        print(f"window shown: {'yes' if shown else 'no'} ({title}) in {seconds_since_launch():.1f} s", flush=True)
+        if not shown:
+            self._quit(1)
+            return
+        session = window.session
+        session.modelChanged.connect(self._on_model)
+        session.loadFailed.connect(lambda message, _details: self._engine_not_ready(message))
+        if window.models.first_run_dialog is not None:
+            window.models.first_run_dialog.reject()
+            session.load(LoadOptions(source="demo"))
+        QTimer.singleShot(ENGINE_READY_TIMEOUT_MS, lambda: self._engine_not_ready("timed out"))
+
+    def _on_model(self, report) -> None:
+        if report is not None:
+            print(f"engine ready: yes ({report.model_id} on {report.device}) in {seconds_since_launch():.1f} s",
+                  flush=True)
+            self._quit(0)
+
+    def _engine_not_ready(self, why: str) -> None:
+        print(f"engine ready: no ({why}) after {seconds_since_launch():.1f} s", flush=True)
+        self._quit(1)
+
+    def _quit(self, code: int) -> None:
+        def close() -> None:  # from Qt's loop, not from inside the engine's event handler
+            self.window.close()
+            self.app.exit(code)
+        QTimer.singleShot(0, close)
+
+
+ENGINE_READY_TIMEOUT_MS = 300_000

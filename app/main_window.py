@@ -34,9 +34,9 @@ from app.document.project_io import DocumentState, LoadedProject, to_project
 from app.generation.session import Activity, Session
 from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
-from app.generation.worker import GenerationWorker
 from glm_core import __version__
 from glm_core.project.autosave import AutosaveStore
+from glm_core.engine.base import Engine
 from glm_core.generation.events import Phase
 from glm_core.paths import APP_NAME, user_log_dir
 from glm_core.project import Project
@@ -48,7 +48,7 @@ from glm_core.generation.validation import MAX_SEED, InvalidRequest, validate_re
 log = logging.getLogger(__name__)
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: StudioSettings, worker: GenerationWorker | None = None,
+    def __init__(self, settings: StudioSettings, engine: Engine | None = None,
                  dialogs: FileDialogs | None = None, autosave: AutosaveStore | None = None,
                  autosave_interval_ms: int = AUTOSAVE_INTERVAL_MS):
         """`autosave`: where this session autosaves (tests pass a store on a temporary folder);
@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.history = HistoryModel(self)
         self.doc = DocumentModel(parent=self)  # the one open poster; New and Open refill it
-        self.session = Session(self.history, worker, parent=self)
+        self.session = Session(self.history, engine, parent=self)
         self.recovery_dialog: RecoveryDialog | None = None
         self._closed = False
         self.files = FileCommands(self, settings, dialogs or FileDialogs())
@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
 
     def _on_generation_failed(self, message: str, details: str, remedies=()) -> None:
         self._show_base()
+        self.status.showMessage(message, 15000)  # stays in sight after the dialog is closed
         if remedies:
             self.memory.offer(message, remedies, self.session.last_request)
         else:

@@ -10,7 +10,7 @@ import json
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from glm_core.models.device import DEVICES
+from glm_core.models.load_report import DEVICES
 from glm_core.models.memory import QUANT_MODES
 from glm_core.paths import APP_NAME, settings_file
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import psutil
-import torch
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
@@ -17,11 +16,15 @@ REFRESH_MS = 100  # progress text and bar: 10 Hz is smooth enough and costs noth
 MEMORY_REFRESH_MS = 2000
 
 
-def memory_text(device: str | None) -> str:
+def memory_text(engine_pid: int | None) -> str:
+    """The window's memory, and the engine process's where there is one (the window never imports
+    torch, so it cannot ask the GPU itself)."""
     text = f"RAM {format_bytes(psutil.Process().memory_info().rss)}"
-    if device == "cuda":
-        free, total = torch.cuda.mem_get_info()
-        text += f" · VRAM {format_bytes(total - free)} / {format_bytes(total)}"
+    if engine_pid is not None:
+        try:
+            text += f" · engine {format_bytes(psutil.Process(engine_pid).memory_info().rss)}"
+        except psutil.Error:  # it just ended
+            pass
     return text
 
 
@@ -110,5 +113,4 @@ class StudioStatusBar(QStatusBar):
         self.time.setText(text)
 
     def refresh_memory(self) -> None:
-        report = self.session.report
-        self.memory.setText(memory_text(report.device if report else None))
+        self.memory.setText(memory_text(getattr(self.session.engine, "pid", None)))

@@ -20,17 +20,16 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["GLM_STUDIO_HOME"] = tempfile.mkdtemp(prefix="glm-screenshot-")
 
-import torch  # noqa: E402
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtGui import QIcon  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.document.commands import AddBox  # noqa: E402
+from app.jobs import event_loop  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
 from app.ui.resources import resource_path  # noqa: E402
 from app.settings import StudioSettings  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
-from glm_core.models.loader import preload_libraries  # noqa: E402
 from glm_core.paths import APP_NAME  # noqa: E402
 from glm_core.project.textbox import TextBox  # noqa: E402
 
@@ -46,9 +45,8 @@ def wait_for(signal, timeout_ms=120_000) -> None:
 
 
 def main(out: Path = ROOT / "docs" / "screenshot.png") -> None:
-    torch.set_num_threads(1)
-    preload_libraries()
     app = QApplication.instance() or QApplication(sys.argv)
+    event_loop()  # the window awaits its engine (the engine process) with asyncio on Qt's loop
     app.setApplicationName(APP_NAME)
     app.setWindowIcon(QIcon(str(resource_path("icons/app.svg"))))
     apply_theme(app)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
@@ -44,3 +46,18 @@ def settings_file() -> Path | None:
         return None
     home.mkdir(parents=True, exist_ok=True)
     return home / "settings.ini"
+
+
+@contextmanager
+def onnxruntime_cache() -> Iterator[None]:
+    """Import onnxruntime inside this: it writes a device id under $XDG_CACHE_HOME (else ~/.cache)
+    when imported, pointed here at the app's own cache so nothing lands outside GLM_STUDIO_HOME."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(user_cache_dir() / "onnxruntime")
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved

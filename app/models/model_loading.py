@@ -19,7 +19,7 @@ from app.models.model_source import needs_download
 from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
 from app.ui.error_dialog import show_error
-from glm_core.models.loader import LoadOptions
+from glm_core.models.load_report import LoadOptions
 
 
 def demo_banner() -> QLabel:

@@ -24,7 +24,7 @@ from app.models.download_worker import DONE, FAILED, ModelTaskRunner, TaskOutcom
 from app.ui.formatting import format_bytes
 from glm_core.models import catalog, hub_cache
 from glm_core.models.download_errors import NotEnoughDiskSpace, TokenRequired
-from glm_core.models.loader import LoadError
+from glm_core.models.load_report import LoadError
 from glm_core.models.verify import VerifyReport, repair, verify
 from glm_core.models.download_progress import DownloadProgress
 from glm_core.models.download import DISK_MARGIN_BYTES

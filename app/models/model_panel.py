@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
 
 from app.ui.formatting import format_bytes
 from app.models.model_source import SourceKind, describe_quant, source_kind
-from glm_core.models.device import DEVICES
-from glm_core.models.loader import OFFICIAL_REPO_ID, LoadOptions, LoadReport
+from glm_core.models.load_report import DEVICES
+from glm_core import OFFICIAL_REPO_ID
+from glm_core.models.load_report import LoadOptions, LoadReport
 from glm_core.models.memory import QUANT_MODES
 
 DEMO_WARNING = "Demo model: random weights, for trying the interface. Its pictures are noise."

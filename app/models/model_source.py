@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from glm_core.models.loader import OFFICIAL_REPO_ID
+from glm_core import OFFICIAL_REPO_ID
 from glm_core.models.catalog import known_models
 
 DOWNLOAD_COMMAND = "python main.py models download {repo}"

@@ -19,6 +19,10 @@ Contract, the same for all three (tests/glm_core/engine/ checks it on each):
 - An engine that died (the child process was killed) reports `Failed` for the job it was running
   and starts afresh on the next `load` or `generate`, loading the last options again by itself.
 - `unload()` frees everything the model holds (for the engine process: the process ends).
+- `start()` begins, in the background, what takes time before the first job (the engine process
+  importing torch) so it happens while the user types; a no-op where nothing does.
+- `place(offload)` re-places the loaded model (a memory remedy); it ends with `Loaded` (the new
+  report) or `Failed`, like a load. An engine without a memory plan answers `Failed`.
 This module imports no torch: the window holds engines without ever importing it.
 """
 
@@ -59,7 +63,11 @@ class Engine(Protocol):
     @property
     def state(self) -> EngineState: ...
 
+    def start(self) -> None: ...
+
     def load(self, options: LoadOptions) -> AsyncIterator[Event]: ...
+
+    def place(self, offload: str) -> AsyncIterator[Event]: ...
 
     def generate(self, request: GenerationRequest) -> AsyncIterator[Event]: ...
 

@@ -23,7 +23,9 @@ from typing import Callable
 from glm_core.models import hub_cache
 from glm_core.models.download_progress import DownloadProgress
 from glm_core.files import atomic_write_bytes
-from glm_core.models.loader import OFFICIAL_REPO_ID, LoadError, check_model_folder
+from glm_core import OFFICIAL_REPO_ID
+from glm_core.models.load_report import LoadError
+from glm_core.models.model_folder import check_model_folder
 from glm_core.models.download import download as _download
 from glm_core.paths import user_data_dir
 

@@ -6,7 +6,7 @@ import gc
 
 import torch
 
-DEVICES = ("auto", "cuda", "mps", "cpu")
+from glm_core.models.load_report import DEVICES
 
 
 class DeviceUnavailable(RuntimeError):

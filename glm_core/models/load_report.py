@@ -10,6 +10,7 @@ from glm_core.models import memory
 from glm_core.models.demo_model import DEMO_SIZE_LIMITS
 
 REAL_SIZE_LIMITS = (512, 2048)
+DEVICES = ("auto", "cuda", "mps", "cpu")  # what LoadOptions.device may ask for
 
 
 class LoadError(RuntimeError):

@@ -23,11 +23,11 @@ from glm_core.models.demo_model import DEMO_MARKER, DEMO_MODEL_ID, DEMO_SIZE_LIM
 # The load's plain data lives apart so the window can hold it without importing torch.
 from glm_core.models.load_report import LoadCancelled, LoadError, LoadOptions, LoadReport  # noqa: F401
 from glm_core.models.memory import QUANTIZABLE
+from glm_core.models.model_folder import COMPONENTS, check_model_folder  # noqa: F401 - importable from here as before
 from glm_core.models.unpack_quantized import load_unpacked
 from glm_core.models.preview import Previews
 from glm_core.paths import user_cache_dir, user_data_dir
 
-COMPONENTS = ("tokenizer", "processor", "text_encoder", "vision_language_encoder", "vae", "transformer", "scheduler")
 # Files a model folder needs; weights in any other format are never fetched or read.
 MODEL_FILE_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken"]
 
@@ -78,22 +78,6 @@ def _resolve_hub_repo(repo_id: str, revision: str | None) -> tuple[Path, str, st
             f"or with `python main.py models download {repo_id}`."
         ) from exc
     return folder, repo_id, folder.name  # snapshot folders are named by commit hash
-
-
-def check_model_folder(folder: Path) -> None:
-    """A folder must be a GLM-Image pipeline with every component present."""
-    index_file = folder / "model_index.json"
-    if not index_file.is_file():
-        raise LoadError(f"'{folder}' has no model_index.json: it is not a diffusers model folder.")
-    try:
-        index = json.loads(index_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise LoadError(f"'{index_file}' is unreadable ({exc}): re-download the model.") from exc
-    if index.get("_class_name") != "GlmImagePipeline":
-        raise LoadError(f"'{folder}' holds a {index.get('_class_name')!r}, not a GLM-Image pipeline.")
-    missing = [name for name in COMPONENTS if not (folder / name).is_dir()]
-    if missing:
-        raise LoadError(f"'{folder}' is missing {', '.join(missing)}: repair or re-download the model.")
 
 
 def _already_quantized(folder: Path, component: str) -> str | None:

@@ -115,7 +115,8 @@ def verify(target: str | Path, revision: str | None = None, checksums: bool = Fa
 
 
 def _check_components(report: VerifyReport) -> None:
-    from glm_core.models.loader import LoadError, check_model_folder
+    from glm_core.models.load_report import LoadError
+    from glm_core.models.model_folder import check_model_folder
 
     folder = report.folder
     try:

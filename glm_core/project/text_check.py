@@ -16,7 +16,6 @@ OCR misses malformed glyphs now and then, so `ok` means "reads right", not "is f
 from __future__ import annotations
 
 import math
-import os
 import re
 import threading
 import unicodedata
@@ -171,14 +170,15 @@ def ocr_engine() -> OcrEngine:
 
 
 def _load_rapidocr():
-    from glm_core.paths import user_cache_dir
+    from glm_core.paths import onnxruntime_cache
 
-    # onnxruntime writes a device id under $XDG_CACHE_HOME (else ~/.cache) when imported: point it
-    # at the app's own cache for that moment, so the check leaves nothing outside GLM_STUDIO_HOME.
-    saved = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(user_cache_dir() / "onnxruntime")
+    with onnxruntime_cache():
+        return _start_rapidocr()
+
+
+def _start_rapidocr():
     try:
-        import onnxruntime  # noqa: F401 - imported here for the environment above
+        import onnxruntime  # noqa: F401 - imported inside onnxruntime_cache()
         from rapidocr import RapidOCR
 
         # Detection at the crop's own size (capped): its default scales the short side up to 736 px,
@@ -190,8 +190,3 @@ def _load_rapidocr():
     except Exception as exc:  # noqa: BLE001 - a broken install shows up as anything
         raise OcrUnavailable(f"The text check's OCR failed to start ({type(exc).__name__}: {exc}): "
                              "reinstall it with `pip install --force-reinstall rapidocr onnxruntime`.") from exc
-    finally:
-        if saved is None:
-            os.environ.pop("XDG_CACHE_HOME", None)
-        else:
-            os.environ["XDG_CACHE_HOME"] = saved

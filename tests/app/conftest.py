@@ -1,5 +1,5 @@
-"""GUI test fixtures: offscreen Qt, a throwaway app home, temp settings, and a worker thread
-that is always shut down (a QThread destroyed while running aborts the process)."""
+"""GUI test fixtures: offscreen Qt with asyncio on it (qasync, as the app runs), a throwaway app
+home, temp settings, and windows whose engine is always closed."""
 
 from __future__ import annotations
 
@@ -9,14 +9,36 @@ import os
 # native QSettings (used by run_app) must land there too, never in the user's config.
 os.environ["XDG_CONFIG_HOME"] = os.path.join(os.environ["GLM_STUDIO_HOME"], "config")
 
+import asyncio  # noqa: E402
+
 import pytest  # noqa: E402
+import shiboken6  # noqa: E402
 
 from app.generation.history import HistoryModel  # noqa: E402
 from app.settings import StudioSettings  # noqa: E402
+from glm_core.engine.base import EngineState  # noqa: E402
 
 # Small enough to be fast on a CPU, inside the demo model's size limits.
 DEMO_SIZE = 64
 DEMO_STEPS = 2
+
+
+@pytest.fixture(scope="session")
+def qt_asyncio_loop(qapp):
+    from app.jobs import event_loop
+
+    loop = event_loop()
+    asyncio.events._set_running_loop(None)  # set per test below: other test folders use asyncio.run
+    return loop
+
+
+@pytest.fixture(autouse=True)
+def asyncio_on_qt(qt_asyncio_loop):
+    """While a GUI test runs, asyncio runs on Qt's event loop, as under app/main.py; pytest-qt's
+    waitSignal (a nested Qt loop) drives it."""
+    asyncio.events._set_running_loop(qt_asyncio_loop)
+    yield qt_asyncio_loop
+    asyncio.events._set_running_loop(None)
 
 
 @pytest.fixture
@@ -31,23 +53,29 @@ def history(qapp) -> HistoryModel:
 
 @pytest.fixture
 def make_window(qtbot, settings, tmp_path):
-    """Build main windows; each is closed (which shuts its worker thread down) at teardown.
+    """Build main windows; each is closed (which closes its engine) at teardown. They run the
+    model in-process unless a test passes `engine=` (the engine process costs seconds to spawn).
 
     Each autosaves into the test's own folder, and closing one with unsaved changes discards
     them unless the test injects its own `dialogs` (or sets `window.files.dialogs.ask_save_changes`)."""
     from app.main_window import MainWindow
     from glm_core.project.autosave import AutosaveStore
 
-    windows = []
+    windows, engines = [], []
 
     def make(source: str | None = "demo", **kwargs) -> MainWindow:
         if source is not None:
             settings.model_source = source
+        if "engine" not in kwargs:
+            from glm_core.engine.in_process import InProcessEngine
+
+            kwargs["engine"] = InProcessEngine()
         if "autosave" not in kwargs:
             kwargs["autosave"] = AutosaveStore(tmp_path / f"autosave-{len(windows)}")
         window = MainWindow(settings, **kwargs)
         if "dialogs" not in kwargs:
             window.files.dialogs.ask_save_changes = lambda parent, name: "discard"
+        engines.append(window.session.engine)
         qtbot.addWidget(window)
         window.resize(1200, 800)
         window.show()
@@ -56,9 +84,11 @@ def make_window(qtbot, settings, tmp_path):
 
     yield make
     for window in windows:
+        if not shiboken6.isValid(window):  # pytest-qt closed and deleted it already (its engine too)
+            continue
         window.files.dialogs.ask_save_changes = lambda parent, name: "discard"  # whatever the test left
         window.close()
-        assert not window.session.thread_running
+    assert all(engine.state is EngineState.STOPPED for engine in engines)
 
 
 @pytest.fixture

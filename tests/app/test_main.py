@@ -1,15 +1,17 @@
+import re
 import sys
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from app.models.first_run import FirstRunDialog
-from app.main import run_app, torch_threads
+from app.main import run_app
+from glm_core.engine.process import torch_threads
 from app.main_window import MainWindow
 from glm_core.paths import user_log_dir
 
 
-def test_run_app_shows_the_window_after_a_splash_and_quits_cleanly(qapp, monkeypatch):
+def test_run_app_shows_the_window_without_a_splash_and_quits_cleanly(qapp, monkeypatch):
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_app installs its own
     seen = {}
 
@@ -17,7 +19,7 @@ def test_run_app_shows_the_window_after_a_splash_and_quits_cleanly(qapp, monkeyp
         widgets = QApplication.topLevelWidgets()
         windows = [w for w in widgets if isinstance(w, MainWindow) and w.isVisible()]
         if not windows:
-            return  # still starting (the splash is up while the engine imports)
+            return  # still starting
         poll.stop()
         seen["splash"] = any(isinstance(w, QSplashScreen) and w.isVisible() for w in widgets)
         seen["first run"] = any(isinstance(w, FirstRunDialog) and w.isVisible() for w in widgets)
@@ -34,7 +36,7 @@ def test_run_app_shows_the_window_after_a_splash_and_quits_cleanly(qapp, monkeyp
     assert run_app(["glm-image-studio"]) == 0
     assert seen == {"splash": False, "first run": True}
     log = (user_log_dir() / "studio.log").read_text(encoding="utf-8")
-    assert "starting GLM-Image Studio" in log and "threads" in log
+    assert "starting GLM-Image Studio" in log and "engine process" in log
 
 
 def test_torch_threads_leave_a_core_for_the_gui():
@@ -43,8 +45,9 @@ def test_torch_threads_leave_a_core_for_the_gui():
     assert torch_threads(8) == 7
 
 
-def test_gui_check_starts_the_real_app_and_reports_the_window(tmp_path):
-    """`main.py gui --check` is what CI runs on the frozen bundle: it must really open the window."""
+def test_gui_check_starts_the_real_app_and_reports_the_window_then_the_engine(tmp_path):
+    """`main.py gui --check` is what CI runs on the frozen bundle: it must really open the window,
+    then have the engine process load a model (the demo on a first run)."""
     import os
     import subprocess
     from pathlib import Path
@@ -54,7 +57,10 @@ def test_gui_check_starts_the_real_app_and_reports_the_window(tmp_path):
     done = subprocess.run([sys.executable, str(root / "main.py"), "gui", "--check"], capture_output=True,
                           text=True, env=env, timeout=180)
     assert done.returncode == 0, done.stderr
-    assert "window shown: yes (Untitled — GLM-Image Studio)" in done.stdout
+    shown, ready = done.stdout.splitlines()[:2]
+    assert re.fullmatch(r"window shown: yes \(Untitled — GLM-Image Studio\) in \d+\.\d s", shown), shown
+    assert re.fullmatch(r"engine ready: yes \(glm-image-studio/demo-tiny on cpu\) in \d+\.\d s", ready), ready
+    assert float(ready.split(" in ")[-1][:-2]) >= float(shown.split(" in ")[-1][:-2])
 
 
 def test_window_and_a_generation_write_nothing_outside_glm_studio_home(tmp_path):

@@ -1,12 +1,12 @@
-"""End to end on the demo model: the real loader, runner, worker thread and main window."""
+"""End to end on the demo model: the real loader, runner, engine and main window."""
 
 import pytest
 from PySide6.QtCore import Qt
 
 from app.generation.session import Activity
-from app.generation.worker import GenerationWorker
-from glm_core.generation.events import Phase
-from glm_core.models.loader import load_model
+from glm_core.engine.in_process import InProcessEngine, ModelHost
+from glm_core.engine.base import EngineState
+from glm_core.generation.events import LoadStep, Phase
 from glm_core.generation.runner import GenerationRunner
 
 
@@ -135,18 +135,19 @@ def test_closing_mid_generation_shuts_down_cleanly(make_window, load_demo, qtbot
         window.generate()
     assert window.session.busy
     window.close()
-    assert not window.session.thread_running
+    assert window.session.engine.state is EngineState.STOPPED
 
 
 @pytest.mark.parametrize("when", ["loading", "generating"])
 def test_cancel_button_works_in_every_phase(make_window, load_demo, qtbot, when):
-    def load_until_cancelled(options, on_progress, cancel):
-        # The real loader, held at its first component until cancelled, so the click lands mid-load.
-        on_progress("tokenizer", 0, 7)
-        assert cancel.wait(10)
-        return load_model(options, on_progress, cancel)
+    class LoadUntilCancelled(ModelHost):
+        def load(self, options, on_event, cancel):
+            # The real load, held at its first component until cancelled, so the click lands mid-load.
+            on_event(LoadStep("tokenizer", 0, 7))
+            assert cancel.wait(10)
+            super().load(options, on_event, cancel)
 
-    window = make_window(worker=GenerationWorker(load=load_until_cancelled) if when == "loading" else None)
+    window = make_window(**({"engine": InProcessEngine(LoadUntilCancelled())} if when == "loading" else {}))
     if when == "loading":
         with qtbot.waitSignal(window.session.progressed, timeout=60_000):
             window.start()

@@ -198,7 +198,7 @@ def test_closing_during_a_download_cancels_it_and_joins_the_thread(make_window, 
     with qtbot.waitSignal(dialog.runner.progressed, timeout=TIMEOUT,
                           check_params_cb=lambda _id, p: p.file == BIG and p.done_bytes > 0):
         dialog.download_button.click()
-    thread = dialog.runner._thread
+    thread = dialog.runner._running.thread
     window.close()  # the main window goes: the dialog over it cancels and waits first
     assert not thread.is_alive() and not dialog.runner.busy
     assert not [t for t in threading.enumerate() if t.name.startswith("model-")]
