@@ -1,19 +1,16 @@
 """Model dock ▸ Engine: "This computer" or "Server…" (a GLM-Image server: SGLang, vLLM-Omni), with
 its URL, API key, a connection test that lists the server's models and says whether it can edit.
 
-The test runs off the GUI thread. The window does not run qasync's loop yet, so the engine's
-coroutine runs with asyncio.run in a worker thread, and its answer comes back to the GUI thread
-through a queued signal. The API key is kept like the Hugging Face token (OS keyring only,
+The test is a coroutine on the window's asyncio loop (qasync, app/jobs.py): the GUI stays live
+while the server is reached, and a server that never answers times out like a job. The API key is kept like the Hugging Face token (OS keyring only,
 glm_core/models/hub_token.py); the settings remember the choice and the URL, never the key."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from app.jobs import event_loop
 from app.settings import StudioSettings
 from glm_core.engine.remote import RemoteEngine, ServerError, ServerInfo, key_account
 from glm_core.models import hub_token
@@ -23,7 +20,6 @@ THIS_COMPUTER, SERVER = "local", "server"
 
 class EnginePanel(QWidget):
     engineChosen = Signal(object)  # a RemoteEngine that answered its test, or None = this computer
-    _answered = Signal(object, object, object)  # from the test's thread: engine, ServerInfo | None, error | None
 
     def __init__(self, settings: StudioSettings, parent=None):
         super().__init__(parent)
@@ -63,7 +59,6 @@ class EnginePanel(QWidget):
         self._show_fields()
         self.choice.currentIndexChanged.connect(self._on_choice)
         self.test_button.clicked.connect(self.test_connection)
-        self._answered.connect(self._show_answer)
         self._testing = False
 
     def _show_fields(self) -> None:
@@ -89,15 +84,15 @@ class EnginePanel(QWidget):
         self.result.setProperty("warning", False)
         self.result.setText(f"Reaching {url}…")
         engine = RemoteEngine(url, api_key=self.key.text() or None)
-        threading.Thread(target=self._connect, args=(engine,), daemon=True, name="server-test").start()
+        self._test = event_loop().create_task(self._connect(engine))
 
-    def _connect(self, engine: RemoteEngine) -> None:  # the test's own thread
+    async def _connect(self, engine: RemoteEngine) -> None:
         try:
-            answer = (engine, asyncio.run(engine.connect()), None)
+            info, error = await engine.connect(), None
         except ServerError as exc:
-            answer = (engine, None, str(exc))
+            info, error = None, str(exc)
         try:
-            self._answered.emit(*answer)
+            self._show_answer(engine, info, error)
         except RuntimeError:  # the panel was closed while the server was asked: nobody to tell
             pass
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 from app.document.file_dialogs import FileDialogs
 from app.generation.session import Session
 from app.generation.size_picker import SizePicker
-from app.models.engine_panel import EnginePanel
+from app.models.engine_panel import SERVER, EnginePanel
 from app.models.first_run import FirstRunDialog
 from app.models.model_manager import ModelManagerDialog
 from app.models.model_panel import DEMO_WARNING, ModelPanel
@@ -19,6 +19,8 @@ from app.models.model_source import needs_download
 from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
 from app.ui.error_dialog import show_error
+from glm_core.engine.process import ProcessEngine
+from glm_core.engine.remote import RemoteEngine
 from glm_core.models.load_report import LoadOptions
 
 
@@ -40,8 +42,9 @@ class ModelLoading(QObject):
         self.first_run_dialog: FirstRunDialog | None = None
         self.manager_dialog: ModelManagerDialog | None = None
         panel.set_choice(settings.model_source, settings.quant, settings.device)
-        self.engine_panel = EnginePanel(settings)  # its engineChosen goes to Session.use_engine (the lead wires it)
+        self.engine_panel = EnginePanel(settings)
         panel.set_engine_panel(self.engine_panel)
+        self.engine_panel.engineChosen.connect(self.use_engine)
         load_action.triggered.connect(lambda: self.load(panel.options()))
         manage_action.triggered.connect(lambda: self.open_manager())
         panel.manageRequested.connect(lambda: self.open_manager())
@@ -51,7 +54,10 @@ class ModelLoading(QObject):
         session.loadFailed.connect(self._on_load_failed)
 
     def start(self) -> None:
-        """Load the saved model, or ask on the very first run."""
+        """Use the saved server, or load the saved model, or ask on the very first run."""
+        if self.settings.engine_kind == SERVER and self.settings.engine_url:
+            self.use_engine(RemoteEngine(self.settings.engine_url))  # its key comes from the keyring
+            return
         if self.settings.model_source:
             self.load(self.panel.options())  # the panel shows the saved choice
             return
@@ -59,6 +65,19 @@ class ModelLoading(QObject):
         dialog.accepted.connect(lambda: self.use(dialog.choice))
         dialog.open()
         self.first_run_dialog = dialog
+
+    def use_engine(self, engine: RemoteEngine | None) -> None:
+        """The Engine choice: a server that answered its test (reached again to load), or None =
+        this computer, whose engine process then loads the saved model."""
+        if engine is None:
+            if not isinstance(self.session.engine, RemoteEngine):
+                return  # already this computer
+            self.session.use_engine(ProcessEngine())
+            if self.settings.model_source:
+                self.load(self.panel.options())
+            return
+        self.session.use_engine(engine)
+        self.session.load(LoadOptions(source=engine.base_url))
 
     def use(self, source: str) -> None:
         """Load `source` with the quantization and device chosen before."""

@@ -103,6 +103,14 @@ class RemoteEngine:
     def state(self) -> EngineState:
         return self._state
 
+    def start(self) -> None:
+        """Nothing to start here: the server runs on its own (load reaches it)."""
+
+    async def place(self, offload: str) -> AsyncIterator[Event]:
+        """Where a server keeps its model is the server's business."""
+        yield Failed(message=f"{self.base_url} places its model itself: offload is set on the server "
+                             f"(SGLang or vLLM-Omni flags), not here.", details="")
+
     def cancel(self) -> None:
         """Any thread: the running job abandons its request and ends with Cancelled at once."""
         self._cancel.set()

@@ -66,15 +66,27 @@ def test_a_bad_url_shows_one_line_inline_and_chooses_nothing(qtbot, panel):
     assert "\n" not in panel.result.text() and panel.result.property("warning") and not chosen
 
 
-def test_the_model_panel_shows_where_a_server_report_runs(qtbot, image_server):
-    import asyncio
+def test_the_window_generates_on_the_server_it_was_pointed_at(qtbot, make_window, image_server):
+    """Engine ▸ Server…, Test connection: the window's session swaps to the server, loads there (the
+    Model panel says which model on which server) and Generate runs on it; back to This computer."""
+    window = make_window(source=None)
+    panel = window.models.engine_panel
+    choose_server(panel, image_server.url)
+    with qtbot.waitSignal(window.session.modelChanged, timeout=20_000, check_params_cb=lambda r: r is not None):
+        panel.test_connection()
+    assert isinstance(window.session.engine, RemoteEngine)
+    state = window.model_panel.state.text()
+    assert f"zai-org/GLM-Image</b> on {image_server.url}" in state
+    assert window.model_panel.device_value.text() == "Server" and window.model_panel.peak_value.text() == "—"
 
-    from app.models.model_panel import ModelPanel
+    window.create_panel.size_picker.set_size(512, 512)
+    window.create_panel.prompt.set_text("A poster for a jazz night")
+    with qtbot.waitSignal(window.session.generationFinished, timeout=20_000) as done:
+        window.generate()
+    item = done.args[0]
+    assert item.recipe.server == image_server.url and item.image.size == (512, 512)
+    sent = image_server.image_requests()[-1]
+    assert sent.path == "/v1/images/generations" and sent.fields["size"] == "512x512"
 
-    engine = RemoteEngine(image_server.url)
-    asyncio.run(engine.connect())
-    panel = ModelPanel()
-    qtbot.addWidget(panel)
-    panel.show_report(engine.report(seconds=0.4))
-    assert f"zai-org/GLM-Image</b> on {image_server.url}" in panel.state.text()
-    assert panel.device_value.text() == "Server" and panel.peak_value.text() == "—"
+    panel.choice.setCurrentIndex(panel.choice.findData("local"))
+    assert not isinstance(window.session.engine, RemoteEngine)
