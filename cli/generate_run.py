@@ -38,6 +38,7 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
     """Load, generate, check and save, in run_cancellable's worker; the exit code. Each saved
     file is added to `written` at once, so a Ctrl+C in any phase can take them all back."""
     from cli.text_check import check_and_fix
+    from glm_core.generation.batch import plan_batch
     from glm_core.generation.runner import GenerationRunner
     from glm_core.project.metadata import save_png
 
@@ -47,7 +48,9 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
     model = load(args, cancel)
     if model is None:
         return EXIT_CANCELLED
-    request, finish = job.request, overlay or (lambda image: image)
+    finish = overlay or (lambda image: image)
+    steps = plan_batch(job.request, len(outputs), engine_varies=True)  # as the window's Batch N
+    request = steps[0].request(job.request, None)
     runner = GenerationRunner(model)
     result = runner.run(request, sink, cancel=cancel)
     if result is None:
@@ -62,9 +65,8 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
     save_png(image, args.out, recipe, overwrite=args.overwrite)
     written.append(args.out)
     print(args.out)
-    for index, path in enumerate(outputs[1:], start=1):
-        variation = request.variation(seed=(result.recipe.seed + index) % 2**32, prior=result.prior)
-        varied = runner.run(variation, sink, cancel=cancel)
+    for step, path in zip(steps[1:], outputs[1:]):
+        varied = runner.run(step.request(job.request, result.prior), sink, cancel=cancel)
         if varied is None:
             return stopped()
         save_png(finish(varied.image), path, replace(varied.recipe, **recorded), overwrite=args.overwrite)
