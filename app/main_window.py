@@ -412,6 +412,7 @@ class MainWindow(QMainWindow):
         log.info("closing (%s)", self.session.activity.value)
         # A load can only stop between components (seconds on a big model): look closed meanwhile.
         self.hide()
+        self.staging.reset()  # nothing queued may start while the worker thread winds down
         self.session.shutdown()
         self.files.wait()
         self.autosaver.close()  # a clean close: nothing to recover next time
