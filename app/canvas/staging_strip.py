@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton, \
-    QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication, QFrame, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget,
+)
 
 THUMB_SIDE = 72
 STRIP_MARGIN = 12  # px between the strip and the canvas' edges
@@ -113,7 +114,8 @@ class StagingStrip(QFrame):
             self.show()
             self._place()
             self.raise_()
-            self.list.setFocus()
+            if QApplication.focusWidget() in (None, self.canvas):  # never while the user types elsewhere
+                self.list.setFocus()
         if self.list.count() == 1:
             self.list.setCurrentRow(0)
 

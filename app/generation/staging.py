@@ -66,6 +66,7 @@ class Staging(QObject):
             return False
         batch = job.batch.id
         if batch in self._closed_batches:
+            self.window.show_base()  # not its last preview: the document as it is
             self.window.status.showMessage(f"{job.label} done: it is in the History", 6000)
             return True
         self._staged_batches.add(batch)

@@ -3,7 +3,7 @@
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QGraphicsPixmapItem, QToolButton
+from PySide6.QtWidgets import QApplication, QGraphicsPixmapItem, QToolButton
 
 from glm_core.generation.events import Phase
 from glm_core.generation.request import GenerationRequest
@@ -190,3 +190,20 @@ def test_batch_is_remembered_and_the_panel_stays_narrow(make_window, settings):
     assert settings.batch_size == 4
     assert make_window(source=None).create_panel.batch.value() == 4
     assert window.create_panel.minimumSizeHint().width() <= 340  # the Create dock's width
+
+
+def test_accepting_while_the_batch_runs_sends_the_rest_to_the_history_only(demo_window, qtbot):
+    window = demo_window
+    window.activateWindow()
+    window.create_panel.prompt.edit.setFocus()
+    strip = window.staging.strip
+    window.create_panel.batch.setValue(3)
+    window.generate()
+    qtbot.waitUntil(lambda: len(strip.items()) == 1, timeout=WAIT_MS)
+    assert QApplication.focusWidget() is window.create_panel.prompt.edit  # typing is never interrupted
+    first = strip.items()[0]
+    strip.accept_button.click()
+    wait_idle(qtbot, window)
+    assert not strip.isVisible() and window.history.rowCount() == 3
+    assert window.doc.base.history_id == first.id
+    assert same_pixels(shown_on_canvas(window), first.qimage)  # the document, not the last run's preview
