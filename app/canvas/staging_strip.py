@@ -1,4 +1,4 @@
-"""The staging strip: a batch's results as thumbnails floating over the bottom of the canvas.
+"""The staging strip: a batch's results as thumbnails along the bottom of the canvas.
 
 Stepping through them (click, ←/→) shows each on the canvas without applying it. Accept (Enter)
 applies the selected one, Keep (Esc) closes the strip leaving them all in the history, Discard
@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
 )
 
 THUMB_SIDE = 72
-STRIP_MARGIN = 12  # px between the strip and the canvas' edges
 ItemRole = Qt.ItemDataRole.UserRole + 1
 _KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape, Qt.Key.Key_Delete)
 
@@ -47,7 +46,7 @@ class StagingStrip(QFrame):
     discardRequested = Signal(list)  # [HistoryItem]: the selected one, or all
 
     def __init__(self, canvas: QWidget):
-        super().__init__(canvas)  # a child of the canvas: it floats over the picture
+        super().__init__(canvas)  # a child of the canvas, in a band it keeps free below the picture
         self.setObjectName("stagingStrip")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
@@ -128,6 +127,7 @@ class StagingStrip(QFrame):
     def close_strip(self) -> None:
         self.list.clear()
         self.hide()
+        self.canvas.setViewportMargins(0, 0, 0, 0)
 
     def select(self, item) -> None:
         for row in range(self.list.count()):
@@ -167,11 +167,13 @@ class StagingStrip(QFrame):
     # -- placement over the canvas --
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.canvas and event.type() == QEvent.Type.Resize:
+        if watched is self.canvas and event.type() == QEvent.Type.Resize and self.isVisible():
             self._place()
         return False
 
     def _place(self) -> None:
-        width = max(self.canvas.width() - 2 * STRIP_MARGIN, 0)
+        # The canvas' picture area shrinks by the strip's height (and refits), so the strip never
+        # hides the bottom of the poster.
         height = self.sizeHint().height()
-        self.setGeometry(STRIP_MARGIN, self.canvas.height() - height - STRIP_MARGIN, width, height)
+        self.canvas.setViewportMargins(0, 0, 0, height)
+        self.setGeometry(0, self.canvas.height() - height, self.canvas.width(), height)

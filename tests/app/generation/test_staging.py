@@ -1,7 +1,7 @@
 """Batch N, the queue and the staging strip, end to end on the demo model in a real window."""
 
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QGraphicsPixmapItem, QToolButton
 
@@ -63,6 +63,9 @@ def test_batch_of_three_is_one_ar_pass_and_three_results_on_the_strip(demo_windo
     assert strip.isVisible() and strip.title.text() == "1 of 3"
     assert window.doc.base is None and window.doc.undo_stack.undoText() == "Edit prompt"  # nothing applied yet
     assert same_pixels(shown_on_canvas(window), first.qimage)  # the selected one, as a preview
+    page = window.canvas.mapFromScene(QRectF(0, 0, *window.canvas.document_size)).boundingRect()
+    assert window.canvas.viewport().geometry().bottom() < strip.geometry().top()  # the strip is below the picture
+    assert window.canvas.viewport().rect().contains(page)  # and hides none of the poster
     assert not window.staging.queue_view.isVisible()  # the queue is empty again
 
 
@@ -89,6 +92,7 @@ def test_escape_keeps_them_all_in_the_history_and_closes_the_strip(demo_window, 
     results = run_batch(qtbot, window, 2)
     qtbot.keyClick(window.staging.strip.list, Qt.Key.Key_Escape)
     assert not window.staging.strip.isVisible() and window.staging.strip.items() == []
+    assert window.canvas.viewport().height() == window.canvas.height()  # the picture has the room back
     assert sorted(i.id for i in window.history.items()) == sorted(i.id for i in results)
     assert window.doc.base is None and not window.canvas.has_image  # back to the document as it was
 
