@@ -58,6 +58,7 @@ class StagingStrip(QFrame):
         self.list.setWrapping(False)
         self.list.setMovement(QListView.Movement.Static)
         self.list.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
+        self.list.setGridSize(QSize(THUMB_SIDE + 64, THUMB_SIDE + 26))  # room for "Seed 4294967295"
         self.list.setFixedHeight(THUMB_SIDE + 34)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.title = QLabel()
@@ -164,7 +165,7 @@ class StagingStrip(QFrame):
         for button in (self.accept_button, self.discard_button):
             button.setEnabled(row >= 0)
 
-    # -- placement over the canvas --
+    # -- placement along the canvas' bottom --
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.canvas and event.type() == QEvent.Type.Resize and self.isVisible():

@@ -61,10 +61,10 @@ class CreatePanel(QWidget):
         self.batch = QSpinBox()
         self.batch.setObjectName("batch")
         self.batch.setRange(1, MAX_BATCH)
-        self.batch.setPrefix("× ")
+        self.batch.setPrefix("Batch ")
         self.batch.setToolTip("Batch: how many results Generate makes. After the first, the others reuse its "
                               "layout and re-run only the DiT (masked edits: a new seed each); they wait on "
-                              "the staging strip over the canvas")
+                              "the staging strip under the canvas")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setToolTip("Stop the run and everything queued (Esc)")

@@ -2,7 +2,7 @@
 
 Generate queues Batch N results (app/generation/job_queue.py). A batch of one is applied as it
 always was; the results of a larger batch go into the history first (the Session does that) and
-then onto the staging strip over the canvas (app/canvas/staging_strip.py), where the user steps
+then onto the staging strip along the canvas' bottom (app/canvas/staging_strip.py), where the user steps
 through them and accepts one (one "Apply result" undo step), keeps them all in the history, or
 discards some (from the history too: discarding is not undoable, so more than one asks first).
 Once the strip is closed, results still to come of its batches go to the history only.
