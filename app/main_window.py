@@ -32,6 +32,7 @@ from app.generation.memory_plan import MemoryPlanning
 from app.models.model_panel import ModelPanel
 from app.document.project_io import DocumentState, LoadedProject, to_project
 from app.generation.session import Activity, Session
+from app.generation.staging import Staging
 from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
 from glm_core import __version__
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
                                  [self.create_dock, self.history_dock, self.model_dock, self.undo_dock])
         self.autosaver = Autosaver(autosave if autosave is not None else default_store(),
                                    self._autosave_snapshot, autosave_interval_ms, self)
+        self.staging = Staging(self)  # Batch N, the queue, the staging strip; results applied through it
         self._connect()
         self.models = ModelLoading(self, settings, self.session, self.model_panel, self.files.dialogs, self.status,
                                    self.actions.load_model, self.actions.manage_models)
@@ -120,7 +122,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         a, s, files, doc, stack = self.actions, self.session, self.files, self.doc, self.doc.undo_stack
         a.generate.triggered.connect(self.generate)
-        a.cancel.triggered.connect(s.cancel)
+        a.cancel.triggered.connect(self.staging.queue.cancel_all)
         a.new_document.triggered.connect(files.new_document)
         a.open.triggered.connect(files.open_dialog)
         a.save.triggered.connect(lambda: files.save())
@@ -140,7 +142,7 @@ class MainWindow(QMainWindow):
         a.about.triggered.connect(self._about)
 
         self.create_panel.generateRequested.connect(self.generate)
-        self.create_panel.cancelRequested.connect(s.cancel)
+        self.create_panel.cancelRequested.connect(self.staging.queue.cancel_all)
         self.history_panel.openRequested.connect(self.open_item)
         self.history_panel.rerunRequested.connect(lambda item: self._start(item.rerun_request()))
         self.history_panel.variationRequested.connect(self.vary)
@@ -159,8 +161,8 @@ class MainWindow(QMainWindow):
         a.redo.setEnabled(stack.canRedo())
         self.history.rowsInserted.connect(files.history_changed)
         self.history.rowsRemoved.connect(files.history_changed)
-        doc.sizeChanged.connect(self._show_base)
-        doc.baseChanged.connect(self._show_base)
+        doc.sizeChanged.connect(self.show_base)
+        doc.baseChanged.connect(self.show_base)
         doc.baseChanged.connect(self._update_state)
         self.create_panel.size_picker.sizeChanged.connect(self._follow_size_picker)
         self.autosaver.failed.connect(lambda text: self.status.showMessage(text, 10000))
@@ -168,7 +170,6 @@ class MainWindow(QMainWindow):
         s.activityChanged.connect(self._update_state)
         s.modelChanged.connect(self._on_model_changed)
         s.previewShown.connect(self.canvas.show_preview)
-        s.generationFinished.connect(self._on_finished)
         s.generationFailed.connect(self._on_generation_failed)
         s.cancelled.connect(self._on_cancelled)
 
@@ -188,9 +189,10 @@ class MainWindow(QMainWindow):
     # -- generation --
 
     def generate(self) -> None:
-        if not self.session.can_generate:
+        """Batch N results of what the Create panel says; queued behind a run."""
+        if not self.staging.queue.can_submit:
             return
-        if self._start(self.generation_request()):
+        if self._start(self.generation_request(), self.create_panel.batch.value()):
             self.remember_prompt()
 
     def generation_request(self) -> GenerationRequest:
@@ -207,9 +209,9 @@ class MainWindow(QMainWindow):
         """Same layout, new details: reuse the item's AR tokens and re-run only the DiT."""
         self._start(item.rerun_request().variation(secrets.randbelow(MAX_SEED + 1), item.prior))
 
-    def _start(self, request: GenerationRequest) -> bool:
-        """Run `request` on a fresh canvas; False (and why, under the prompt) when it cannot run."""
-        if not self.session.can_generate:
+    def _start(self, request: GenerationRequest, count: int = 1) -> bool:
+        """Queue `count` results of `request`; False (and why, under the prompt) when it cannot run."""
+        if not self.staging.queue.can_submit:
             return False
         report = self.session.report
         try:
@@ -219,12 +221,12 @@ class MainWindow(QMainWindow):
             return False
         self.commit_pending_edits()
         self.autosaver.autosave()  # before each generation: the riskiest moment for memory
-        self.canvas.new_document(request.width, request.height)
-        self.session.generate(request)
+        self.staging.submit(request, count)
         return True
 
-    def _on_finished(self, item: HistoryItem) -> None:
-        # Already in the history (Session adds it first); on the canvas as one undo step.
+    def apply_result(self, item: HistoryItem) -> None:
+        """A result onto the canvas as one undo step (app/generation/staging.py calls it; the
+        Session put it in the history first)."""
         self.doc.undo_stack.push(SetBase(self.doc, Document(item.image, item.qimage, item.recipe, item.id),
                                          "Apply result"))
         self.mask_tools.result_applied(item)
@@ -233,7 +235,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Done in {item.seconds:.1f} s · seed {item.recipe.seed}", 8000)
 
     def _on_generation_failed(self, message: str, details: str, remedies=()) -> None:
-        self._show_base()
+        self.show_base()
         self.status.showMessage(message, 15000)  # stays in sight after the dialog is closed
         if remedies:
             self.memory.offer(message, remedies, self.session.last_request)
@@ -243,12 +245,12 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self) -> None:
         if self.session.report is None:
             self.model_panel.show_unloaded()
-        self._show_base()
+        self.show_base()
         self.status.showMessage("Cancelled", 4000)
 
     # -- the document --
 
-    def _show_base(self, *_args) -> None:
+    def show_base(self, *_args) -> None:
         """The canvas follows the document's size and base image (after a cancel or failure too:
         back to the last finished image, not a half-made preview)."""
         if self.canvas_in_use:
@@ -305,8 +307,7 @@ class MainWindow(QMainWindow):
 
     def load_document(self, loaded: LoadedProject | None) -> None:
         """Replace the document (None: a new, blank one) with a fresh undo history."""
-        if self.session.activity is Activity.GENERATING:
-            self.session.cancel()  # its result belongs to the document being closed
+        self.staging.reset()  # what runs, waits or is staged belongs to the document being closed
         self.prompt_commit.drop_pending()
         # Before the document: a blank page follows the size picker, the loaded one must not. The
         # text switches belong to the poster: a new document starts with them off.
@@ -376,8 +377,8 @@ class MainWindow(QMainWindow):
             else "Write a prompt and press Generate (Ctrl+Enter)" if session.report is not None
             else reason
         )
-        self.history_panel.set_availability(not self.canvas_in_use, session.can_generate)
-        self.actions.generate.setEnabled(session.can_generate)
+        self.history_panel.set_availability(not self.canvas_in_use, self.staging.queue.can_submit)
+        self.actions.generate.setEnabled(self.staging.queue.can_submit)
         self.actions.cancel.setEnabled(busy)
         has_image = self.doc.base is not None
         self.actions.export_png.setEnabled(has_image)
@@ -412,6 +413,7 @@ class MainWindow(QMainWindow):
         log.info("closing (%s)", self.session.activity.value)
         # A load can only stop between components (seconds on a big model): look closed meanwhile.
         self.hide()
+        self.staging.reset()  # nothing queued may start while the worker thread winds down
         self.session.shutdown()
         self.files.wait()
         self.autosaver.close()  # a clean close: nothing to recover next time

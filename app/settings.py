@@ -10,6 +10,7 @@ import json
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from glm_core.generation.batch import MAX_BATCH
 from glm_core.models.load_report import DEVICES
 from glm_core.models.memory import QUANT_MODES
 from glm_core.paths import APP_NAME, settings_file
@@ -138,6 +139,15 @@ class StudioSettings:
     def set_generation_values(self, values: dict) -> None:
         for key, value in values.items():
             self._store.setValue(f"generation/{key}", value)
+
+    @property
+    def batch_size(self) -> int:
+        """The Create panel's Batch: how many results Generate makes."""
+        return min(max(self._get("generation/batch", 1, int), 1), MAX_BATCH)
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self._store.setValue("generation/batch", value)
 
     # -- window --
 

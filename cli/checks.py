@@ -31,10 +31,19 @@ def check_counts(args) -> None:
     """Counts and sizes that are wrong whatever the model: refused before anything is read."""
     if args.variations < 0:
         raise CliError(f"--variations {args.variations} is below 0: give how many extra images to make, e.g. --variations 2")
+    if args.batch is not None and args.batch < 1:
+        raise CliError(f"--batch {args.batch} is below 1: give how many images to make, e.g. --batch 4")
+    if args.batch is not None and args.variations:
+        raise CliError("give --batch N or --variations N, not both (--variations N is --batch N+1)")
     for name in ("width", "height"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise CliError(f"--{name} {value} is not a size in pixels: give a positive multiple of 32")
+
+
+def image_count(args) -> int:
+    """How many images `generate` writes: --batch N, or --variations N more than one."""
+    return args.batch if args.batch is not None else args.variations + 1
 
 
 def check_request(request, limits: tuple[int, int], masked: bool) -> None:

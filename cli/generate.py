@@ -60,8 +60,11 @@ def add_generate_parsers(commands) -> None:
                           "the result keeps the image's size")
     gen.add_argument("--feather", type=int, metavar="PX",
                      help="masked edits: the soft band outside the mask, 0 to 128 pixels (default 8)")
+    gen.add_argument("--batch", type=int, metavar="N",
+                     help="write N images: OUT.png, then OUT-1.png … with the next seeds; after the first, "
+                          "DiT-only variations (same AR tokens), or full runs for a masked edit (as the window's Batch)")
     gen.add_argument("--variations", type=int, default=0, metavar="N",
-                     help="also write N DiT-only variations (new seeds, same AR tokens) as OUT-1.png …")
+                     help="also write N more images as OUT-1.png …: the same as --batch N+1")
     gen.add_argument("--events", type=Path, metavar="FILE", help="write one JSON object per event to FILE")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     boxes = gen.add_argument_group("text boxes", "exact text placed on the poster; --prompt then describes the scene. "
@@ -294,7 +297,7 @@ def _generate(args) -> int:
         request = build_job(args, for_run=False).request
         print_text(prompt_json(request) if args.json else request.prompt)
         return 0
-    from cli.checks import check_counts, check_output_paths, check_request, model_size_limits
+    from cli.checks import check_counts, check_output_paths, check_request, image_count, model_size_limits
     from cli.generate_remote import check_engine_options
     from cli.generate_run import make
     from cli.text_check import prepare_text_check
@@ -304,7 +307,7 @@ def _generate(args) -> int:
         raise CliError("give --out FILE.png (or --print-prompt to only see the prompt)")
     check_counts(args)
     check_engine_options(args)
-    outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
+    outputs = [args.out] + [args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, image_count(args))]
     check_output_paths(outputs, args.events, args.overwrite)
     job = build_job(args)
     overlay = _overlay(job, args.text_renderer) if args.overlay else None

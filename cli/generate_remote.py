@@ -3,14 +3,10 @@ instead of a model loaded here. No torch is imported on this path."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 
 from cli.common import CliError
 from glm_core import OFFICIAL_REPO_ID
-
-POLL_SECONDS = 0.05  # how often the job looks at Ctrl+C (run_cancellable's event)
 
 
 def add_engine_arguments(parser) -> None:
@@ -51,42 +47,8 @@ def api_key(args) -> str | None:
     return key
 
 
-def connect(args, sink, cancel):
-    """The server's engine, reached and its model chosen, and a run(request) -> Finished | None
-    for it; None when the load failed (its event said why) or Ctrl+C came."""
+def remote_engine(args):
+    """The server's engine (not yet reached: its load does that)."""
     from glm_core.engine.remote import RemoteEngine
-    from glm_core.generation.events import Finished, Loaded
 
-    engine = RemoteEngine(args.engine, api_key=api_key(args), model=args.server_model)
-    loaded = _drain(engine, engine.load(None), sink, cancel)
-    if not isinstance(loaded, Loaded):
-        return None
-    for notice in loaded.report.notices:
-        print(f"note: {notice}", file=sys.stderr)
-
-    def run(request):
-        done = _drain(engine, engine.generate(request), sink, cancel)
-        return done if isinstance(done, Finished) else None
-    return run
-
-
-def _drain(engine, stream, sink, cancel):
-    """Every event of `stream` into `sink`; the last one. Ctrl+C (`cancel`) cancels the engine."""
-    async def consume():
-        last = None
-        watch = asyncio.ensure_future(_watch(cancel, engine))
-        try:
-            async for event in stream:
-                sink(event)
-                last = event
-        finally:
-            watch.cancel()
-        return last
-    return asyncio.run(consume())
-
-
-async def _watch(cancel, engine) -> None:
-    while not cancel.is_set():
-        await asyncio.sleep(POLL_SECONDS)
-    engine.cancel()
-
+    return RemoteEngine(args.engine, api_key=api_key(args), model=args.server_model)

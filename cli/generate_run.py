@@ -1,30 +1,19 @@
-"""`generate`'s work once its arguments are checked: load the model, generate, check the text,
-save the image and its variations. It all runs in run_cancellable's worker (cli/common.py), so
-Ctrl+C cancels it in every phase the same way (cli/generate.py removes what it wrote)."""
+"""`generate`'s work once its arguments are checked: load the model (or reach the --engine server),
+generate, check the text, save the image and the rest of its batch. Both go through the one engine
+interface (glm_core/engine/base.py): InProcessEngine here, RemoteEngine for a server. It all runs
+in run_cancellable's worker (cli/common.py), so Ctrl+C cancels it in every phase the same way
+(cli/generate.py removes what it wrote)."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from cli.common import EXIT_CANCELLED, CliError
 
-
-def load(args, cancel):
-    """The model, loaded in run_cancellable's worker; None when Ctrl+C came between components."""
-    from glm_core.models.loader import LoadCancelled, LoadError, LoadOptions, load_model
-
-    options = LoadOptions(source=args.model, quant=args.quant, device=args.device, offload=args.offload)
-    try:
-        model = load_model(options, cancel=cancel)
-    except LoadCancelled:
-        return None
-    except (LoadError, RuntimeError) as exc:
-        raise CliError(str(exc)) from exc
-    for notice in model.report.notices:
-        print(f"note: {notice}", file=sys.stderr)
-    return model
+POLL_SECONDS = 0.05  # how often a job looks at Ctrl+C (run_cancellable's event)
 
 
 def _overlay_boxes(job) -> tuple[dict, ...]:
@@ -35,33 +24,40 @@ def _overlay_boxes(job) -> tuple[dict, ...]:
 
 
 def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], cancel) -> int:
-    """Load (or reach the --engine server), generate, check and save, in run_cancellable's
-    worker; the exit code. Each saved file is added to `written` at once, so a Ctrl+C in any
-    phase can take them all back."""
+    """Load, generate, check and save; the exit code. Each saved file is added to `written` at
+    once, so a Ctrl+C in any phase can take them all back."""
     from cli.text_check import check_and_fix
+    from glm_core.generation.batch import plan_batch
+    from glm_core.generation.events import Finished
     from glm_core.project.metadata import save_png
 
     def stopped() -> int:  # a run gave no image: cancelled, or failed (its event said why)
         return EXIT_CANCELLED if cancel.is_set() else sink.exit_code()
 
-    run, limits = _engine(args, sink, cancel)
-    if run is None:
-        return stopped()
-    request, finish = job.request, overlay or (lambda image: image)
-    result = run(request)
+    loaded = _load(args, cancel)
+    if loaded is None:
+        return EXIT_CANCELLED
+    engine, report = loaded
+
+    def run(request) -> Finished | None:
+        done = _drain(engine, engine.generate(request), sink, cancel)
+        return done if isinstance(done, Finished) else None
+
+    limits = (report.min_side, report.max_side)
+    finish = overlay or (lambda image: image)
+    steps = plan_batch(job.request, len(outputs), engine_varies=engine.capabilities.variations)  # as Batch N
+    result = run(steps[0].request(job.request, None))
     if result is None:
         return stopped()
     image, recipe, text_exit = check_and_fix(args, job, finish(result.image), result, run, sink, limits)  # --check-text
     if image is None:
         return stopped()
     recorded = {"references": job.references, "overlay": _overlay_boxes(job) if overlay else ()}
-    recipe = replace(recipe, **recorded)
-    save_png(image, args.out, recipe, overwrite=args.overwrite)
+    save_png(image, args.out, replace(recipe, **recorded), overwrite=args.overwrite)
     written.append(args.out)
     print(args.out)
-    for index, path in enumerate(outputs[1:], start=1):
-        variation = request.variation(seed=(result.recipe.seed + index) % 2**32, prior=result.prior)
-        varied = run(variation)
+    for step, path in zip(steps[1:], outputs[1:]):
+        varied = run(step.request(job.request, result.prior))
         if varied is None:
             return stopped()
         save_png(finish(varied.image), path, replace(varied.recipe, **recorded), overwrite=args.overwrite)
@@ -70,18 +66,47 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
     return EXIT_CANCELLED if cancel.is_set() else text_exit
 
 
-def _engine(args, sink, cancel):
-    """run(request) -> a result with .image, .recipe and .prior, or None (its event said why),
-    and the model's (smallest, largest) side; run is None when nothing could be loaded."""
+def _load(args, cancel):
+    """(engine, its LoadReport) with the model loaded or the server reached; None on Ctrl+C.
+    A load that fails is a CliError: its one line is the reason."""
+    from glm_core.generation.events import Failed, Loaded
+
     if args.engine is not None:  # a GLM-Image server: no torch here
-        from cli.generate_remote import connect
-        from glm_core.models.load_report import REAL_SIZE_LIMITS
+        from cli.generate_remote import remote_engine
 
-        return connect(args, sink, cancel), REAL_SIZE_LIMITS
-    from glm_core.generation.runner import GenerationRunner
+        engine, options = remote_engine(args), None
+    else:
+        from glm_core.engine.in_process import InProcessEngine
+        from glm_core.models.load_report import LoadOptions
 
-    model = load(args, cancel)
-    if model is None:
-        return None, None
-    runner = GenerationRunner(model)
-    return (lambda request: runner.run(request, sink, cancel=cancel)), (model.report.min_side, model.report.max_side)
+        engine = InProcessEngine()
+        options = LoadOptions(source=args.model, quant=args.quant, device=args.device, offload=args.offload)
+    ended = _drain(engine, engine.load(options), lambda event: None, cancel)
+    if isinstance(ended, Failed):
+        raise CliError(ended.message)
+    if not isinstance(ended, Loaded):
+        return None
+    for notice in ended.report.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    return engine, ended.report
+
+
+def _drain(engine, stream, sink, cancel):
+    """Every event of `stream` into `sink`; the last one. Ctrl+C (`cancel`) cancels the engine."""
+    async def consume():
+        last = None
+        watch = asyncio.ensure_future(_watch(cancel, engine))
+        try:
+            async for event in stream:
+                sink(event)
+                last = event
+        finally:
+            watch.cancel()
+        return last
+    return asyncio.run(consume())
+
+
+async def _watch(cancel, engine) -> None:
+    while not cancel.is_set():
+        await asyncio.sleep(POLL_SECONDS)
+    engine.cancel()

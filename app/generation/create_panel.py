@@ -22,6 +22,7 @@ from app.generation.prompt_editor import PromptEditor
 from app.generation.seed_field import SeedField
 from app.generation.size_picker import SizePicker
 from app.ui.bindings import bind, follow
+from glm_core.generation.batch import MAX_BATCH
 from glm_core.generation.settings import GenerationSettings
 from glm_core.generation.validation import MAX_GUIDANCE, MAX_STEPS, MIN_GUIDANCE, MIN_STEPS
 
@@ -57,9 +58,16 @@ class CreatePanel(QWidget):
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("generateButton")
         self.generate_button.setToolTip("Generate an image (Ctrl+Enter)")
+        self.batch = QSpinBox()
+        self.batch.setObjectName("batch")
+        self.batch.setRange(1, MAX_BATCH)
+        self.batch.setPrefix("Batch ")
+        self.batch.setToolTip("Batch: how many results Generate makes. After the first, the others reuse its "
+                              "layout and re-run only the DiT (masked edits: a new seed each); they wait on "
+                              "the staging strip under the canvas")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.setToolTip("Stop now (Esc)")
+        self.cancel_button.setToolTip("Stop the run and everything queued (Esc)")
         self.cancel_button.hide()
         self.status = QLabel()
         self.status.setObjectName("hint")
@@ -73,6 +81,7 @@ class CreatePanel(QWidget):
         quality.addRow("Seed", self.seed)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.batch)
         buttons.addWidget(self.cancel_button, 1)
 
         layout = QVBoxLayout(self)
@@ -120,9 +129,15 @@ class CreatePanel(QWidget):
         self.problem.setText(text)
         self.problem.setVisible(bool(text))
 
+    def add_queue_view(self, view: QWidget) -> None:
+        """The queue's jobs, under the buttons (app/generation/queue_view.py)."""
+        self.layout().insertWidget(self.layout().indexOf(self.status), view)
+
     def set_busy(self, busy: bool) -> None:
-        self.generate_button.setVisible(not busy)
+        """While something runs Generate stays: it queues the next request."""
         self.cancel_button.setVisible(busy)
+        self.generate_button.setToolTip("Queue another image after the current run (Ctrl+Enter)" if busy
+                                        else "Generate an image (Ctrl+Enter)")
 
     def set_ready(self, ready: bool, reason: str = "") -> None:
         """Whether Generate can run now; `reason` tells the user why not."""

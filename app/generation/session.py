@@ -19,7 +19,7 @@ from app.generation.history import HistoryItem, HistoryModel, make_thumbnail
 from app.generation.progress import GenerationProgress
 from app.jobs import JobRunner, wait_blocking
 from app.ui.images import pil_to_qimage
-from glm_core.engine.base import Engine
+from glm_core.engine.base import Engine, EngineCapabilities
 from glm_core.generation.events import Cancelled, Event, Failed, Finished, Loaded, Phase, PreviewImage
 from glm_core.generation.request import GenerationRequest
 from glm_core.models.load_report import LoadOptions, LoadReport
@@ -63,6 +63,11 @@ class Session(QObject):
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def capabilities(self) -> EngineCapabilities:
+        """What the engine in use can do (a server: no variations, no live progress)."""
+        return self._engine.capabilities
 
     @property
     def busy(self) -> bool:

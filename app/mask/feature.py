@@ -173,7 +173,7 @@ class MaskTools(QObject):
         w.autosaver.autosave()
         self._pending_source = base
         # Unlike Generate, the canvas keeps showing the source until the previews come in.
-        session.generate(request)
+        w.staging.submit(request, w.create_panel.batch.value())  # Batch N (glm_core/generation/batch.py)
 
     def _show_problem(self, text: str) -> None:
         self.panel.show_problem(text)

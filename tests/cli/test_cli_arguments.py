@@ -86,6 +86,8 @@ def test_an_existing_variation_file_is_refused_before_loading(tmp_path, demo_fol
     (["--seed=-5"], "seed -5"),
     (["--prompt", "  "], "prompt is empty"),
     (["--variations", "-1"], "--variations -1"),
+    (["--batch", "0"], "--batch 0 is below 1"),
+    (["--batch", "2", "--variations", "1"], "--batch n or --variations n, not both"),
 ])
 def test_numbers_are_checked_against_the_models_limits_before_it_loads(tmp_path, demo_folder, capsys, loads,
                                                                        extra, expected):

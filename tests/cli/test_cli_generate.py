@@ -112,3 +112,25 @@ def test_plan_refuses_sequential_offload_for_quantized_weights_in_one_line():
     done = cli("plan", "--model", "zai-org/GLM-Image", "--quant", "nf4", "--vram", "8", "--offload", "sequential")
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and "--offload model" in done.stderr
+
+
+def test_batch_is_one_layout_then_variations_but_a_masked_edit_writes_a_layout_per_seed(tmp_path, demo_folder):
+    from PIL import Image
+
+    log = tmp_path / "events.jsonl"
+    cli("generate", "--prompt", "a “JAZZ” poster", "--seed", "7", "--batch", "3", "--out", tmp_path / "p.png",
+        "--events", log, *SMALL, check=True)
+    kinds = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert kinds.count("Finished") == 3 and kinds.count("TokenProgress") == 256 + 4  # one AR pass
+    made = [read_recipe(tmp_path / name) for name in ("p.png", "p-1.png", "p-2.png")]
+    assert [(r.seed, r.layout_seed) for r in made] == [(7, None), (8, 7), (9, 7)]
+
+    source, mask = tmp_path / "photo.png", tmp_path / "mask.png"
+    Image.new("RGB", (64, 64), "navy").save(source)
+    painted = Image.new("L", (64, 64), 0)
+    painted.paste(255, (16, 16, 48, 48))
+    painted.save(mask)
+    cli("generate", "--image", source, "--mask", mask, "--prompt", "a red moon", "--seed", "7", "--batch", "2",
+        "--out", tmp_path / "e.png", "--model", "demo", "--steps", "2", check=True)
+    edits = [read_recipe(tmp_path / name) for name in ("e.png", "e-1.png")]
+    assert [(r.seed, r.layout_seed) for r in edits] == [(7, None), (8, None)]  # each its own layout

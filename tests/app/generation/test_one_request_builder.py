@@ -41,9 +41,10 @@ def cli_request(*argv, limits=None):
 
 
 def sent_requests(window, monkeypatch) -> list:
-    """From now on the window's runs are recorded instead of run (the worker has its own tests)."""
+    """From now on the window's runs are recorded instead of queued (the queue and the worker have
+    their own tests)."""
     sent = []
-    monkeypatch.setattr(window.session, "generate", sent.append)
+    monkeypatch.setattr(window.staging, "submit", lambda request, count=1: sent.append(request))
     return sent
 
 
