@@ -34,13 +34,13 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
     def stopped() -> int:  # a run gave no image: cancelled, or failed (its event said why)
         return EXIT_CANCELLED if cancel.is_set() else sink.exit_code()
 
-    loaded = _load(args, cancel)
+    loaded = _load(args, sink, cancel)
     if loaded is None:
         return EXIT_CANCELLED
     engine, report = loaded
 
     def run(request) -> Finished | None:
-        done = _drain(engine, engine.generate(request), sink, cancel)
+        done = _drain(engine, lambda: engine.generate(request), sink, cancel)
         return done if isinstance(done, Finished) else None
 
     limits = (report.min_side, report.max_side)
@@ -66,10 +66,14 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
     return EXIT_CANCELLED if cancel.is_set() else text_exit
 
 
-def _load(args, cancel):
+def _load(args, sink, cancel):
     """(engine, its LoadReport) with the model loaded or the server reached; None on Ctrl+C.
     A load that fails is a CliError: its one line is the reason."""
-    from glm_core.generation.events import Failed, Loaded
+    from glm_core.generation.events import Cancelled, Failed, Loaded
+
+    def progress(event) -> None:  # the load's steps go to --events; how it ended is said below
+        if not isinstance(event, (Failed, Cancelled)):
+            sink(event)
 
     if args.engine is not None:  # a GLM-Image server: no torch here
         from cli.generate_remote import remote_engine
@@ -81,7 +85,7 @@ def _load(args, cancel):
 
         engine = InProcessEngine()
         options = LoadOptions(source=args.model, quant=args.quant, device=args.device, offload=args.offload)
-    ended = _drain(engine, engine.load(options), lambda event: None, cancel)
+    ended = _drain(engine, lambda: engine.load(options), progress, cancel)
     if isinstance(ended, Failed):
         raise CliError(ended.message)
     if not isinstance(ended, Loaded):
@@ -91,13 +95,14 @@ def _load(args, cancel):
     return engine, ended.report
 
 
-def _drain(engine, stream, sink, cancel):
-    """Every event of `stream` into `sink`; the last one. Ctrl+C (`cancel`) cancels the engine."""
+def _drain(engine, begin, sink, cancel):
+    """Every event of the stream `begin()` starts (on this call's own loop) into `sink`; the last
+    one. Ctrl+C (`cancel`) cancels the engine."""
     async def consume():
         last = None
         watch = asyncio.ensure_future(_watch(cancel, engine))
         try:
-            async for event in stream:
+            async for event in begin():
                 sink(event)
                 last = event
         finally:

@@ -41,7 +41,8 @@ def test_generate_writes_a_png_with_its_recipe_events_and_variations(tmp_path, d
 
     events = [json.loads(line) for line in log.read_text().splitlines()]
     kinds = [e["event"] for e in events]
-    assert kinds[0] == "PhaseChanged" and kinds.count("Finished") == 2
+    loading = kinds.index("Loaded")  # the load's steps first, then the run
+    assert set(kinds[:loading]) == {"LoadStep"} and kinds[loading + 1] == "PhaseChanged" and kinds.count("Finished") == 2
     assert kinds.count("TokenProgress") == 256 + 4  # layout grid 16x16, full grid 2x2; none for the variation
     assert events[kinds.index("Finished")]["recipe"]["seed"] == 42
 
