@@ -79,6 +79,9 @@ def add_generate_parsers(commands) -> None:
     from cli.text_check import add_text_check_options
 
     add_text_check_options(gen)  # --json, --check-text, --fix-text (cli/text_check.py)
+    from cli.rerun import add_rerun_options
+
+    add_rerun_options(gen)  # --rerun N, --variation N (cli/rerun.py)
 
     info = commands.add_parser("recipe", help="print the recipe stored in a PNG as JSON")
     info.add_argument("png", type=Path)
@@ -152,6 +155,10 @@ def build_job(args, for_run: bool = True) -> Job:
         from cli.project import open_project
 
         project = open_project(args.project)
+        if args.rerun is not None or args.variation is not None:
+            from cli.rerun import history_job
+
+            return history_job(project, args)
         settings = generation_settings(project)  # the Create panel's values, as the window restores them
     elif args.prompt is not None or args.box_parts:
         settings = GenerationSettings(prompt=args.prompt or "")
@@ -211,6 +218,9 @@ def _check_options(args) -> None:
     """Options that cannot go together, refused before anything is read or loaded."""
     if args.project and args.from_recipe:
         raise CliError("give --project or --from-recipe, not both")
+    from cli.rerun import check_rerun_options
+
+    check_rerun_options(args)
     if args.edit and not args.project:
         raise CliError("--edit edits a project's image: add --project FILE.glmstudio "
                        "(for a PNG, use --image, with --mask for a masked edit)")

@@ -26,6 +26,7 @@ from glm_core.generation.recipe import Recipe
 from glm_core.generation.request import GenerationRequest
 from glm_core.generation.settings import GenerationSettings
 from glm_core.project.document import effective_prompt, has_text
+from glm_core.project.model import HistoryEntry
 from glm_core.project.prompt_composer import box_glyph_texts
 from glm_core.project.textbox import TextBox
 
@@ -82,4 +83,15 @@ def request_from_recipe(recipe: Recipe) -> GenerationRequest:
     attaches them."""
     request = build_request(TextLayout((recipe.width, recipe.height)), GenerationSettings.from_recipe(recipe))
     request.glyph_texts = list(recipe.glyph_texts) or None
+    request.layout_seed = recipe.layout_seed  # a variation: its layout tokens came from this seed
+    return request
+
+
+def request_from_history(entry: HistoryEntry) -> GenerationRequest:
+    """Re-run a saved history entry: its recipe with the reference images, mask and feather the
+    entry kept, so an edit changes the same source again. An entry from a project saved before
+    they were kept has none: it re-runs from the recipe alone, as a new image."""
+    request = request_from_recipe(entry.recipe)
+    request.reference_images = list(entry.references)
+    request.mask, request.mask_feather = entry.mask, entry.feather
     return request
