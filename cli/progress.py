@@ -66,6 +66,8 @@ def event_to_json(event) -> dict:
     data = {"event": type(event).__name__}
     for f in fields(event):
         value = getattr(event, f.name)
+        if f.name in ("prior", "request"):  # Finished's tokens and request: for re-runs, not for the log
+            continue
         if isinstance(value, Phase):
             value = value.value
         elif isinstance(value, Recipe):

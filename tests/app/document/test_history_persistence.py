@@ -87,3 +87,34 @@ def test_reopened_edit_reruns_on_its_source_and_variation_reuses_saved_tokens(ma
         restored.rerun_request().variation(1234, restored.prior)))
     assert Phase.PRIOR not in phases and Phase.DIFFUSION in phases
     assert np.array_equal(np.asarray(varied.image), np.asarray(variation_before.image))
+
+
+def test_a_project_with_hostile_tokens_is_refused_and_the_window_keeps_working(make_window, tmp_path, error_boxes):
+    import io
+
+    from glm_core.generation.prior import PriorTokens
+    from glm_core.generation.recipe import Recipe
+    from glm_core.project import HistoryEntry, Project, save_project
+
+    recipe = Recipe(prompt="a door", seed=3, steps=2, guidance=1.5, width=64, height=64)
+    prior = PriorTokens(np.zeros((1, 16), dtype=np.int64), None, None, 2, 2, seed=3)
+    good = tmp_path / "good.glmstudio"
+    save_project(Project(64, 64, history=[HistoryEntry(Image.new("RGB", (64, 64)), recipe, prior=prior)]), good)
+    bad = tmp_path / "bad.glmstudio"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name.startswith("priors/"):
+                floats = io.BytesIO()
+                np.save(floats, np.zeros((1, 16), dtype=np.float64))
+                data = floats.getvalue()
+            target.writestr(name, data)
+
+    window = make_window(source=None)
+    window.create_panel.prompt.set_text("my own words")
+    assert not window.files.open_path(bad)
+    boxes = error_boxes(window)
+    assert len(boxes) == 1 and "bad.glmstudio" in boxes[0].text() and "whole numbers" in boxes[0].text()
+    boxes[0].close()
+    assert window.history.rowCount() == 0 and window.doc.settings.prompt == "my own words"
+    assert window.files.open_path(good) and window.history.item(0).can_vary
