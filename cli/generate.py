@@ -151,6 +151,8 @@ def build_job(args, for_run: bool = True) -> Job:
             raise CliError(f"{args.from_recipe} carries no recipe: give --prompt instead.")
         check_recipe_references(recipe, args.from_recipe, args.image, args.mask)
         settings = GenerationSettings.from_recipe(recipe)
+        if recipe.typed_prompt is not None and args.box_parts:  # new boxes add their text to the prompt as typed
+            settings.prompt = recipe.typed_prompt
     elif args.project:
         from cli.project import open_project
 
@@ -201,7 +203,8 @@ def build_job(args, for_run: bool = True) -> Job:
     if args.from_recipe and recipe.overlay and not args.box_parts:  # drawn over the result again, not composed
         layout, args.overlay = TextLayout((recipe.width, recipe.height), _recorded_boxes(recipe, args.from_recipe)), True
     references = file_references(args.image, args.mask) if for_run else ()
-    return Job(request, layout, fit_to, scene=settings.prompt, references=references)
+    typed = recipe.typed_prompt if args.from_recipe and args.prompt is None else None  # the scene before its boxes
+    return Job(request, layout, fit_to, scene=settings.prompt if typed is None else typed, references=references)
 
 
 def _recorded_boxes(recipe, source: Path) -> list:

@@ -48,4 +48,6 @@ def history_job(project, args) -> Job:
                            f"version): use --rerun {index}, or re-run it in the window and save")
         request = request.variation(args.seed if args.seed is not None else secrets.randbelow(MAX_SEED + 1),
                                     entry.prior)
-    return Job(request, TextLayout((entry.recipe.width, entry.recipe.height)), scene=entry.recipe.prompt)
+    recipe = entry.recipe
+    scene = recipe.prompt if recipe.typed_prompt is None else recipe.typed_prompt  # before its boxes
+    return Job(request, TextLayout((recipe.width, recipe.height)), scene=scene)

@@ -142,7 +142,7 @@ def _recipe(data, path: str) -> Recipe:
     for f in fields(Recipe):
         value, where = getattr(recipe, f.name), f"{path}.{f.name}"
         if isinstance(value, str):
-            text(value, where, MAX_PROMPT_CHARS if f.name == "prompt" else MAX_NAME_CHARS)
+            text(value, where, MAX_PROMPT_CHARS if f.name in ("prompt", "typed_prompt") else MAX_NAME_CHARS)
         elif isinstance(value, int) and f.name != "guidance":
             whole(value, where, 1 if f.name in ("steps", "width", "height") else 0, 2**63 - 1)
     number(recipe.guidance, f"{path}.guidance", -1e6, 1e6)

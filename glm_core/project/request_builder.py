@@ -12,7 +12,8 @@ The prompt sent is derived (glm_core/project/document.effective_prompt): the pin
 the typed prompt composed with the text boxes when a visible box has text, else the prompt as
 typed. Only the typed prompt is kept (Recent, projects), so it is never composed twice. When the
 prompt is composed from the boxes, the request also carries their texts exactly as typed
-(`glyph_texts`, glm_core/generation/glyphs.py) for the glyph encoder.
+(`glyph_texts`, glm_core/generation/glyphs.py) for the glyph encoder, and the prompt as typed
+(`typed_prompt`), which the recipe records beside the prompt sent.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ def build_request(document, settings: GenerationSettings, edit: EditSource | Non
                                 guidance=round(float(settings.guidance), 2), seed=settings.request_seed)
     if document.pinned_prompt is None:  # composed from the boxes: the glyph encoder gets them as typed
         request.glyph_texts = box_glyph_texts(document.boxes, document.size)
+        if has_text(document.boxes):
+            request.typed_prompt = settings.prompt
     if edit is not None:
         request.reference_images = [edit.image]
         if edit.size is not None:
@@ -84,6 +87,7 @@ def request_from_recipe(recipe: Recipe) -> GenerationRequest:
     request = build_request(TextLayout((recipe.width, recipe.height)), GenerationSettings.from_recipe(recipe))
     request.glyph_texts = list(recipe.glyph_texts) or None
     request.layout_seed = recipe.layout_seed  # a variation: its layout tokens came from this seed
+    request.typed_prompt = recipe.typed_prompt
     return request
 
 
