@@ -203,8 +203,10 @@ def build_job(args, for_run: bool = True) -> Job:
     if args.from_recipe and recipe.overlay and not args.box_parts:  # drawn over the result again, not composed
         layout, args.overlay = TextLayout((recipe.width, recipe.height), _recorded_boxes(recipe, args.from_recipe)), True
     references = file_references(args.image, args.mask) if for_run else ()
-    typed = recipe.typed_prompt if args.from_recipe and args.prompt is None else None  # the scene before its boxes
-    return Job(request, layout, fit_to, scene=settings.prompt if typed is None else typed, references=references)
+    if args.from_recipe and args.prompt is None and recipe.typed_prompt is not None:
+        request.typed_prompt = recipe.typed_prompt  # the scene before its boxes, recorded again
+    return Job(request, layout, fit_to, scene=settings.prompt if request.typed_prompt is None else request.typed_prompt,
+               references=references)
 
 
 def _recorded_boxes(recipe, source: Path) -> list:
