@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.undo_view.setObjectName("undoView")
         self.undo_view.setEmptyLabel("Start")  # the document as opened, before the first edit
         self.history_panel = HistoryPanel(self.history)
-        self.model_panel = ModelPanel()
+        self.model_panel = ModelPanel(self.doc.settings)
         self.create_dock = make_dock(self, "Create", "createDock", self.create_panel, scroll=True)
         self.history_dock = make_dock(self, "History", "historyDock", self.history_panel)
         self.model_dock = make_dock(self, "Model", "modelDock", self.model_panel)
