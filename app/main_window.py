@@ -42,6 +42,7 @@ from glm_core.paths import APP_NAME, user_log_dir
 from glm_core.project import Project
 from glm_core.generation.request import GenerationRequest
 from glm_core.generation.settings import PER_DOCUMENT, REMEMBERED
+from glm_core.project.document import restored_prompt
 from glm_core.project.request_builder import build_request
 from glm_core.generation.validation import MAX_SEED, InvalidRequest, validate_request
 
@@ -298,7 +299,7 @@ class MainWindow(QMainWindow):
         if restore and document.recipe is not None:
             # Everything the recipe says, seed locked, so Generate reproduces it.
             self.doc.settings.apply_recipe(document.recipe)
-            self.create_panel.prompt.set_text(document.recipe.prompt)
+            self.create_panel.prompt.set_text(restored_prompt(document.recipe, self.doc.boxes))
             self.commit_pending_edits()
         stack.endMacro()
 

@@ -135,7 +135,7 @@ def build_job(args, for_run: bool = True) -> Job:
     from cli.checks import check_recipe_references, file_references
     from glm_core.generation.settings import GenerationSettings
     from glm_core.generation.validation import ImageLoadError, is_valid_text, load_image
-    from glm_core.project.document import generation_settings
+    from glm_core.project.document import generation_settings, restored_prompt
     from glm_core.project.metadata import RecipeError, read_recipe
 
     _check_options(args)
@@ -151,8 +151,7 @@ def build_job(args, for_run: bool = True) -> Job:
             raise CliError(f"{args.from_recipe} carries no recipe: give --prompt instead.")
         check_recipe_references(recipe, args.from_recipe, args.image, args.mask)
         settings = GenerationSettings.from_recipe(recipe)
-        if recipe.typed_prompt is not None and args.box_parts:  # new boxes add their text to the prompt as typed
-            settings.prompt = recipe.typed_prompt
+        settings.prompt = restored_prompt(recipe, parse_boxes(args.box_parts))  # --box: the typed one
     elif args.project:
         from cli.project import open_project
 

@@ -83,3 +83,11 @@ def test_variation_of_an_entry_without_tokens_says_to_rerun(made, tmp_path, caps
     assert run("generate", "--project", old, "--variation", 0, "--model", "demo", "--out", tmp_path / "x.png") != 0
     err = capsys.readouterr().err
     assert "keeps no AR tokens" in err and "use --rerun 0" in err
+
+
+def test_project_info_says_what_each_history_entry_keeps(made, capsys):
+    capsys.readouterr()
+    assert run("project", "info", made[0]) == 0
+    history = json.loads(capsys.readouterr().out)["history"]
+    assert [(e["recipe"]["mode"], e["references"], e["mask"], e["feather"], e["ar_tokens"]) for e in history] == [
+        ("t2i", 0, False, None, True), ("edit", 1, True, 3, True)]
