@@ -46,7 +46,8 @@ class TextTools(QObject):
         self._tool_switched.setInterval(0)
         self._tool_switched.timeout.connect(self._follow_canvas_tool)
         self.select_tool = SelectTool(self.layer, self._tool_switched.start)
-        self.text_tool = TextTool(self.layer, left=self._tool_switched.start)  # new boxes: font_family "" = the bundled font
+        # New boxes get font_family "": the bundled font.
+        self.text_tool = TextTool(self.layer, left=self._tool_switched.start)
         self.text_panel = TextPanel(self.doc, self.selection)
         self.layers_panel = LayersPanel(self.doc, self.selection)
         self.preview = PromptPreview(self.doc, window.create_panel.prompt.edit.toPlainText)

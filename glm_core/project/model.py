@@ -10,7 +10,6 @@ same reader over what it is about to write, so the app never writes a file it ca
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -20,7 +19,7 @@ from PIL import Image
 
 from glm_core.generation.prior import PriorTokens
 import glm_core.project.history_inputs as history_inputs
-from glm_core.project.checks import (ProjectError, boolean, check_image, choice, colour, dict_of, fail, get,  # noqa: F401
+from glm_core.project.checks import (ProjectError, boolean, check_image, choice, colour, dict_of, fail, get,
                                      hex_id, list_of, number, text, timestamp, unique_id, whole)
 from glm_core.project.metadata import MAX_TEXT_CHARS, MODES
 from glm_core.generation.recipe import Recipe
