@@ -43,6 +43,7 @@ from glm_core.paths import APP_NAME, user_log_dir
 from glm_core.project import Project
 from glm_core.generation.request import GenerationRequest
 from glm_core.generation.settings import PER_DOCUMENT, REMEMBERED
+from glm_core.project.document import restored_prompt
 from glm_core.project.request_builder import build_request
 from glm_core.generation.validation import MAX_SEED, InvalidRequest, validate_request
 
@@ -79,7 +80,7 @@ class MainWindow(QMainWindow):
         self.undo_view.setObjectName("undoView")
         self.undo_view.setEmptyLabel("Start")  # the document as opened, before the first edit
         self.history_panel = HistoryPanel(self.history)
-        self.model_panel = ModelPanel()
+        self.model_panel = ModelPanel(self.doc.settings)
         self.create_dock = make_dock(self, "Create", "createDock", self.create_panel, scroll=True)
         self.history_dock = make_dock(self, "History", "historyDock", self.history_panel)
         self.model_dock = make_dock(self, "Model", "modelDock", self.model_panel)
@@ -301,7 +302,7 @@ class MainWindow(QMainWindow):
         if restore and document.recipe is not None:
             # Everything the recipe says, seed locked, so Generate reproduces it.
             self.doc.settings.apply_recipe(document.recipe)
-            self.create_panel.prompt.set_text(document.recipe.prompt)
+            self.create_panel.prompt.set_text(restored_prompt(document.recipe, self.doc.boxes))
             self.commit_pending_edits()
         stack.endMacro()
 

@@ -85,6 +85,9 @@ def add_generate_parsers(commands) -> None:
     from cli.text_check import add_text_check_options
 
     add_text_check_options(gen)  # --json, --check-text, --fix-text (cli/text_check.py)
+    from cli.rerun import add_rerun_options
+
+    add_rerun_options(gen)  # --rerun N, --variation N (cli/rerun.py)
 
     info = commands.add_parser("recipe", help="print the recipe stored in a PNG as JSON")
     info.add_argument("png", type=Path)
@@ -138,7 +141,7 @@ def build_job(args, for_run: bool = True) -> Job:
     from cli.checks import check_recipe_references, file_references
     from glm_core.generation.settings import GenerationSettings
     from glm_core.generation.validation import ImageLoadError, is_valid_text, load_image
-    from glm_core.project.document import generation_settings
+    from glm_core.project.document import generation_settings, restored_prompt
     from glm_core.project.metadata import RecipeError, read_recipe
 
     _check_options(args)
@@ -154,10 +157,15 @@ def build_job(args, for_run: bool = True) -> Job:
             raise CliError(f"{args.from_recipe} carries no recipe: give --prompt instead.")
         check_recipe_references(recipe, args.from_recipe, args.image, args.mask)
         settings = GenerationSettings.from_recipe(recipe)
+        settings.prompt = restored_prompt(recipe, parse_boxes(args.box_parts))  # --box: the typed one
     elif args.project:
         from cli.project import open_project
 
         project = open_project(args.project)
+        if args.rerun is not None or args.variation is not None:
+            from cli.rerun import history_job
+
+            return history_job(project, args)
         settings = generation_settings(project)  # the Create panel's values, as the window restores them
     elif args.prompt is not None or args.box_parts:
         settings = GenerationSettings(prompt=args.prompt or "")
@@ -200,7 +208,10 @@ def build_job(args, for_run: bool = True) -> Job:
     if args.from_recipe and recipe.overlay and not args.box_parts:  # drawn over the result again, not composed
         layout, args.overlay = TextLayout((recipe.width, recipe.height), _recorded_boxes(recipe, args.from_recipe)), True
     references = file_references(args.image, args.mask) if for_run else ()
-    return Job(request, layout, fit_to, scene=settings.prompt, references=references)
+    if args.from_recipe and args.prompt is None and recipe.typed_prompt is not None:
+        request.typed_prompt = recipe.typed_prompt  # the scene before its boxes, recorded again
+    return Job(request, layout, fit_to, scene=settings.prompt if request.typed_prompt is None else request.typed_prompt,
+               references=references)
 
 
 def _recorded_boxes(recipe, source: Path) -> list:
@@ -217,6 +228,9 @@ def _check_options(args) -> None:
     """Options that cannot go together, refused before anything is read or loaded."""
     if args.project and args.from_recipe:
         raise CliError("give --project or --from-recipe, not both")
+    from cli.rerun import check_rerun_options
+
+    check_rerun_options(args)
     if args.edit and not args.project:
         raise CliError("--edit edits a project's image: add --project FILE.glmstudio "
                        "(for a PNG, use --image, with --mask for a masked edit)")

@@ -75,8 +75,11 @@ def _info(args) -> int:
         "mask_coverage": round(_mask_coverage(project.mask), 4),
         "settings": panel_settings(project.settings),
         "history_count": len(project.history),
-        "history": [{"id": e.id, "created": e.created, "source_id": e.source_id, "recipe": e.recipe.to_dict()}
-                    for e in project.history],  # oldest first
+        # Oldest first, as `generate --project FILE --rerun N / --variation N` count them; what each
+        # keeps for a re-run (its request's images and mask) and a variation (its AR tokens).
+        "history": [{"id": e.id, "created": e.created, "source_id": e.source_id, "recipe": e.recipe.to_dict(),
+                     "references": len(e.references), "mask": e.mask is not None, "feather": e.feather,
+                     "ar_tokens": e.prior is not None} for e in project.history],
     }, ensure_ascii=False, indent=2))
     return 0
 

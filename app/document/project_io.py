@@ -8,15 +8,17 @@ What maps to what (glm_core/project/model.py has the file side):
     doc.boxes                     Project.boxes (TextBox, as is)
     doc.mask (QImage Grayscale8)  Project.mask ("L"), or None while it is empty
     doc.scene/pinned_prompt       Project.scene_prompt/pinned_prompt
-    history items                 Project.history, oldest first: image, recipe, created, uid
+    history items                 Project.history, oldest first: image, recipe, created, uid, the
+                                  request's references/mask/feather, AR tokens
     Create panel values           Project.settings: steps, guidance, seed, seed_locked, width, height
 
 The format keeps no recipe on a layer, so the base image's recipe is found again through
 settings["base_history_id"] (the history entry it came from) or, for an opened PNG, through
 its JSON cut into 256-character settings values ("base_recipe.N"); these conventions live in
-glm_core/project/document.py, shared with the command line. What a file cannot hold:
-a history item's AR tokens (a restored item makes variations only after a Re-run) and its
-generation time.
+glm_core/project/document.py, shared with the command line. A history item keeps what a Re-run
+and a Variation need (glm_core/project/history_inputs.py): its request's reference images, mask
+and feather, and its AR tokens; an item from an older project has none of them (it re-runs from
+its recipe, and makes variations only after a Re-run). Its generation time is not kept.
 
 Loading never touches the open document until the whole file has been read and checked:
 glm_core.project.file.load_project raises ProjectError for anything damaged, hostile or too new,
@@ -48,6 +50,8 @@ from glm_core.project import HistoryEntry, ImageLayer, Project
 from glm_core.project.document import (BASE_HISTORY_KEY, BASE_LAYER_NAME, BASE_RECIPE_KEY,  # noqa: F401
                                        DOCUMENT_PATH_KEY, base_layer, flatten, get_text,
                                        panel_settings, put_text, recipe_from_json)
+from glm_core.project.history_inputs import request_inputs
+from glm_core.project.request_builder import request_from_history
 from glm_core.project.textbox import TextBox
 
 log = logging.getLogger(__name__)
@@ -112,7 +116,8 @@ def to_project(doc: DocumentModel, history: list[HistoryItem], settings: dict,
     if document_path is not None:
         put_text(values, DOCUMENT_PATH_KEY, str(document_path))
     entries = [HistoryEntry(image=item.image if item.image.mode == "RGB" else item.image.convert("RGB"),
-                            recipe=item.recipe, created=_utc(item.created), id=item.uid)
+                            recipe=item.recipe, created=_utc(item.created), id=item.uid, prior=item.prior,
+                            **({} if item.request is None else request_inputs(item.request)))
                for item in reversed(history)]  # oldest first
     mask = None if doc.mask_is_empty() else qimage_to_pil(doc.mask)
     return Project(width=doc.width, height=doc.height, layers=layers, boxes=list(doc.boxes),
@@ -129,8 +134,9 @@ def from_project(project: Project) -> LoadedProject:
     items = []
     for entry in project.history:  # oldest first
         qimage = pil_to_qimage(entry.image)
-        items.append(HistoryItem(entry.image, qimage, make_thumbnail(qimage), entry.recipe, prior=None,
-                                 seconds=0.0, created=_local(entry.created), uid=entry.id))
+        items.append(HistoryItem(entry.image, qimage, make_thumbnail(qimage), entry.recipe, prior=entry.prior,
+                                 seconds=0.0, request=request_from_history(entry), created=_local(entry.created),
+                                 uid=entry.id))
     history = items[::-1]
 
     base = None

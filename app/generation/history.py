@@ -27,9 +27,12 @@ class HistoryItem:
     qimage: QImage  # the same pixels, ready for the canvas
     thumbnail: QImage
     recipe: Recipe
-    prior: PriorTokens | None  # kept so a variation can skip the AR stage; None once restored from a project
+    # Kept so a variation can skip the AR stage (and saved with the project); None for an item
+    # from a project saved before AR tokens were kept.
+    prior: PriorTokens | None
     seconds: float  # 0 when unknown (restored from a project)
-    # The request as run (references and mask included); None once restored from a project.
+    # The request as run (references, mask and feather included; a project keeps them), None when
+    # unknown: Re-run then reproduces the recipe alone.
     request: GenerationRequest | None = None
     id: int = field(default_factory=lambda: next(_ids))  # this session's handle
     created: datetime = field(default_factory=datetime.now)
@@ -43,7 +46,8 @@ class HistoryItem:
 
     @property
     def can_vary(self) -> bool:
-        """A variation re-runs only the DiT on the AR tokens, which project files do not keep."""
+        """A variation re-runs only the DiT on the AR tokens (projects saved before they were
+        kept have none)."""
         return self.prior is not None
 
     def summary(self) -> str:
@@ -57,7 +61,7 @@ class HistoryItem:
             f"Model {r.model_id or 'unknown'} ({r.quantization})",
         ]
         if not self.can_vary:
-            lines.append("From a saved project: re-run it to make variations")
+            lines.append("Its AR tokens were not saved: re-run it to make variations")
         return "\n".join(lines)
 
 

@@ -10,8 +10,8 @@ from app.generation.history import HistoryItem, HistoryModel, ItemRole
 
 ICON_SIDE = 120
 VARIATION_TIP = "Same layout, new details: re-runs only the DiT with a new seed"
-NO_VARIATION_TIP = ("Variations reuse the layout tokens of a run, which project files do not keep: "
-                    "Re-run this image once, then make variations of the new result")
+NO_VARIATION_TIP = ("Variations reuse the layout tokens of a run, which projects saved by older versions "
+                    "do not keep: Re-run this image once, then make variations of the new result")
 
 
 class HistoryPanel(QWidget):

@@ -29,25 +29,18 @@ class MaskLayer(QGraphicsObject):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # gives exposedRect
         self.setOpacity(DEFAULT_OPACITY)
         self._tint = QColor(DEFAULT_TINT)
-        self._document: DocumentModel | None = None
+        self._document = document
         self._overlay = QImage()
         self._empty = True  # nothing to draw: skip the overlay in every repaint (most of the time)
-        self.set_document(document)
+        document.maskChanged.connect(self._mask_changed)
+        document.sizeChanged.connect(self._rebuild)
+        self._rebuild()
 
     # -- binding --
 
     @property
     def document(self) -> DocumentModel:
         return self._document
-
-    def set_document(self, document: DocumentModel) -> None:
-        if self._document is not None:
-            self._document.maskChanged.disconnect(self._mask_changed)
-            self._document.sizeChanged.disconnect(self._rebuild)
-        self._document = document
-        document.maskChanged.connect(self._mask_changed)
-        document.sizeChanged.connect(self._rebuild)
-        self._rebuild()
 
     # -- look --
 

@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
 
 from app.ui.formatting import format_bytes
 from app.models.model_source import SourceKind, describe_quant, source_kind
-from glm_core.models.load_report import DEVICES
+from app.ui.bindings import bind
 from glm_core import OFFICIAL_REPO_ID
-from glm_core.models.load_report import LoadOptions, LoadReport
+from glm_core.generation.settings import GenerationSettings
+from glm_core.models.load_report import DEVICES, LoadOptions, LoadReport
 from glm_core.models.memory import QUANT_MODES
 
 DEMO_WARNING = "Demo model: random weights, for trying the interface. Its pictures are noise."
@@ -59,9 +60,10 @@ class ModelPanel(QWidget):
     browseRequested = Signal()
     manageRequested = Signal()  # open Model ▸ Manage Models… (download, verify, add folders)
 
-    def __init__(self, parent=None):
+    def __init__(self, settings: GenerationSettings, parent=None):
         super().__init__(parent)
         self.setObjectName("modelPanel")
+        self.settings = settings  # its quantization is the choice this panel shows and loads with
         self.state = QLabel("No model loaded")
         self.state.setObjectName("modelState")
         self.state.setWordWrap(True)
@@ -90,6 +92,7 @@ class ModelPanel(QWidget):
         self.browse = QPushButton("Browse…")
         self.quant = _combo("quantChoice", {mode: _QUANT_LABELS[mode] for mode in QUANT_MODES})
         self.quant.setToolTip("Quantization shrinks the AR model and the DiT. On a CPU the DiT stays bf16.")
+        bind(self.quant, settings, "quantization")
         self.device = _combo("deviceChoice", {device: _DEVICE_LABELS[device] for device in DEVICES})
         self.offload = _combo("offloadChoice", {"auto": "Automatic (fits the memory)", **OFFLOAD_LABELS})
         self.offload.setToolTip("Model offload keeps one model on the GPU at a time; sequential streams layers "
@@ -151,11 +154,12 @@ class ModelPanel(QWidget):
     # -- choices --
 
     def set_choice(self, source: str, quant: str, device: str) -> None:
+        """Show a model choice; the quantization goes to the settings, which the combo box follows."""
         kind = source_kind(source) if source else SourceKind.DEMO
         self.source.setCurrentIndex(self.source.findData(kind))
         if kind is not SourceKind.DEMO:
             self.location.setText(source)
-        self.quant.setCurrentIndex(max(self.quant.findData(quant), 0))
+        self.settings.quantization = quant
         self.device.setCurrentIndex(max(self.device.findData(device), 0))
 
     def set_folder(self, folder: str) -> None:
@@ -165,7 +169,7 @@ class ModelPanel(QWidget):
     def options(self) -> LoadOptions:
         kind = self.source.currentData()
         source = "demo" if kind is SourceKind.DEMO else self.location.text().strip()
-        return LoadOptions(source=source, quant=self.quant.currentData(), device=self.device.currentData(),
+        return LoadOptions(source=source, quant=self.settings.quantization, device=self.device.currentData(),
                            offload=self.offload.currentData())
 
     def _on_source_kind(self) -> None:

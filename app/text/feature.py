@@ -40,10 +40,14 @@ class TextTools(QObject):
         self.selection = BoxSelection(self)
         self._had_selection = False
         self.layer = TextLayer(window.canvas, self.doc, self.selection, self)
-        # Another tool (a mask tool) taking the canvas unchecks ours, once its own switch is done.
-        left = lambda: QTimer.singleShot(0, self._sync_actions)  # noqa: E731
-        self.select_tool = SelectTool(self.layer, left)
-        self.text_tool = TextTool(self.layer, left=left)  # new boxes: font_family "" = the bundled font
+        # Any tool switch is followed up once the switching tool's own handler is done (queued).
+        self._tool_switched = QTimer(self)
+        self._tool_switched.setSingleShot(True)
+        self._tool_switched.setInterval(0)
+        self._tool_switched.timeout.connect(self._follow_canvas_tool)
+        self.select_tool = SelectTool(self.layer, self._tool_switched.start)
+        # New boxes get font_family "": the bundled font.
+        self.text_tool = TextTool(self.layer, left=self._tool_switched.start)
         self.text_panel = TextPanel(self.doc, self.selection)
         self.layers_panel = LayersPanel(self.doc, self.selection)
         self.preview = PromptPreview(self.doc, window.create_panel.prompt.edit.toPlainText)
@@ -127,7 +131,7 @@ class TextTools(QObject):
         """Leaving another canvas tool (a mask tool) with none chosen gives the canvas back to
         Select. Queued: the other tool's own toggle handler changes the canvas tool first."""
         for action in actions:
-            action.toggled.connect(lambda on: on or QTimer.singleShot(0, self._select_if_idle))
+            action.toggled.connect(lambda on: on or self._tool_switched.start())
 
     # -- tools --
 
@@ -142,15 +146,14 @@ class TextTools(QObject):
             self.layer.commit_edit()
             canvas.set_tool(None)
 
-    def _sync_actions(self) -> None:
-        """Another tool (a mask tool) took the canvas: ours must not stay checked."""
+    def _follow_canvas_tool(self) -> None:
+        """After a tool switch: ours stay checked only while they hold the canvas (a mask tool may
+        have taken it), and a canvas left with no tool at all goes back to Select."""
         tool = self.window.canvas.tool
         for action, mine in ((self.select_action, self.select_tool), (self.text_action, self.text_tool)):
             if action.isChecked() and tool is not mine:
                 action.setChecked(False)
-
-    def _select_if_idle(self) -> None:
-        if type(self.window.canvas.tool) is CanvasTool:
+        if type(tool) is CanvasTool:
             self.select_action.setChecked(True)
 
     def _selected(self, box_id: str) -> None:

@@ -41,27 +41,16 @@ class TextLayer(QObject):
         view.scene().addItem(self.frame)
         self.ghost = True
         self.editor: InlineEditor | None = None
-        self.document: DocumentModel | None = None
+        self.document = document
         selection.changed.connect(self._refresh_frame)
         view.installEventFilter(self)
-        self.set_document(document)
-
-    # -- binding --
-
-    def set_document(self, document: DocumentModel) -> None:
-        if self.document is not None:
-            self.cancel_edit()
-            for signal, slot in self._bindings(self.document):
-                signal.disconnect(slot)
-        self.document = document
-        for signal, slot in self._bindings(document):
+        for signal, slot in ((document.boxAdded, self._added), (document.boxChanged, self._changed),
+                             (document.boxRemoved, self._removed), (document.boxesReordered, self._restack),
+                             (document.sizeChanged, self._refresh_frame)):
             signal.connect(slot)
-        self.selection.set("")
         self._rebuild()
 
-    def _bindings(self, doc: DocumentModel):
-        return [(doc.boxAdded, self._added), (doc.boxChanged, self._changed), (doc.boxRemoved, self._removed),
-                (doc.boxesReordered, self._restack), (doc.sizeChanged, self._refresh_frame)]
+    # -- binding --
 
     def _rebuild(self) -> None:
         for item in self.items.values():

@@ -174,7 +174,7 @@ class LayersPanel(QWidget):
     def __init__(self, document: DocumentModel, selection: BoxSelection, parent=None):
         super().__init__(parent)
         self.setObjectName("layersPanel")
-        self.document: DocumentModel | None = None
+        self.document = document
         self.selection = selection
         self.checks: dict[str, BoxCheck] = {}  # box id: its text check on the shown image
         self.list = _LayerList(self)
@@ -196,7 +196,12 @@ class LayersPanel(QWidget):
         layout.addLayout(buttons)
         self.list.currentItemChanged.connect(self._current_changed)
         selection.changed.connect(self._select)
-        self.set_document(document)
+        # A changed box only repaints its row: rebuilding under a click on a toggle would pull
+        # the row out from under the delegate handling it.
+        for signal in (document.boxAdded, document.boxRemoved, document.boxesReordered):
+            signal.connect(self.rebuild)
+        document.boxChanged.connect(self._repaint)
+        self.rebuild()
 
     def _button(self, icon_name: str, tip: str, slot) -> QToolButton:
         button = QToolButton()
@@ -205,21 +210,6 @@ class LayersPanel(QWidget):
         button.setToolTip(tip)
         button.clicked.connect(slot)
         return button
-
-    def set_document(self, document: DocumentModel) -> None:
-        if self.document is not None:
-            for signal, slot in self._bindings(self.document):
-                signal.disconnect(slot)
-        self.document = document
-        for signal, slot in self._bindings(document):
-            signal.connect(slot)
-        self.rebuild()
-
-    def _bindings(self, doc: DocumentModel):
-        # A changed box only repaints its row: rebuilding under a click on a toggle would pull
-        # the row out from under the delegate handling it.
-        return [(doc.boxAdded, self.rebuild), (doc.boxRemoved, self.rebuild),
-                (doc.boxesReordered, self.rebuild), (doc.boxChanged, self._repaint)]
 
     def _repaint(self, *_args) -> None:
         self.list.viewport().update()

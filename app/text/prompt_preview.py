@@ -38,7 +38,7 @@ class PromptPreview(QWidget):
     def __init__(self, document: DocumentModel, scene: Callable[[], str], parent=None):
         super().__init__(parent)
         self.setObjectName("promptPreview")
-        self.document: DocumentModel | None = None
+        self.document = document
         self.scene = scene  # the Create panel's prompt, read when needed
         title = QLabel("Prompt sent to GLM-Image")
         title.setObjectName("sectionTitle")
@@ -85,16 +85,9 @@ class PromptPreview(QWidget):
         self.pin_button.toggled.connect(self._pin_toggled)
         self.view.textChanged.connect(self._typed)
         self._commit_timer.timeout.connect(self.commit_pinned)
-        self.set_document(document)
-
-    def set_document(self, document: DocumentModel) -> None:
-        signals = ("boxAdded", "boxChanged", "boxRemoved", "boxesReordered", "promptsChanged", "sizeChanged")
-        if self.document is not None:
-            for name in signals:
-                getattr(self.document, name).disconnect(self.refresh)
-        self.document = document
-        for name in signals:
-            getattr(document, name).connect(self.refresh)
+        for signal in (document.boxAdded, document.boxChanged, document.boxRemoved, document.boxesReordered,
+                       document.promptsChanged, document.sizeChanged):
+            signal.connect(self.refresh)
         self.refresh()
 
     # -- what is sent --

@@ -55,7 +55,7 @@ class TextPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("textPanel")
         load_bundled_fonts()  # before the font list is built, so it lists the bundled family
-        self.document: DocumentModel | None = None
+        self.document = document
         self.selection = selection
         self._typing = 0  # gesture of the current visit to the text field
 
@@ -131,7 +131,8 @@ class TextPanel(QWidget):
         self.size_h.valueChanged.connect(lambda v: self._edit("resize", height=float(v)))
         self.rotation.valueChanged.connect(lambda v: self._edit("rotate", rotation=float(v)))
         selection.changed.connect(self._refill)
-        self.set_document(document)
+        document.boxChanged.connect(self._on_changed)
+        self._refill()
 
     @staticmethod
     def _pair(a: QWidget, b: QWidget) -> QHBoxLayout:
@@ -139,13 +140,6 @@ class TextPanel(QWidget):
         row.addWidget(a, 1)
         row.addWidget(b, 1)
         return row
-
-    def set_document(self, document: DocumentModel) -> None:
-        if self.document is not None:
-            self.document.boxChanged.disconnect(self._on_changed)
-        self.document = document
-        document.boxChanged.connect(self._on_changed)
-        self._refill()
 
     @property
     def box(self):

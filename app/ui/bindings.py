@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable
 
 from PySide6.QtCore import QSignalBlocker
-from PySide6.QtWidgets import QAbstractButton, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QWidget
 from shiboken6 import isValid
 
 from glm_core.generation.settings import GenerationSettings
@@ -37,9 +37,16 @@ def follow(widget: QWidget, settings: GenerationSettings, names: tuple[str, ...]
 
 def bind(widget: QWidget, settings: GenerationSettings, name: str,
          write: Callable[[object], None] | None = None) -> None:
-    """A check box or button (`toggled`) or a spin box (`valueChanged`) bound to settings.<name>."""
+    """A check box or button (`toggled`), a combo box (by its items' data) or a spin box
+    (`valueChanged`) bound to settings.<name>."""
     if isinstance(widget, QAbstractButton):
         signal, setter = widget.toggled, widget.setChecked
+    elif isinstance(widget, QComboBox):
+        def choose(value) -> None:
+            widget.setCurrentIndex(max(widget.findData(value), 0))
+
+        signal, setter = widget.currentIndexChanged, choose
+        write = write or (lambda _index: setattr(settings, name, widget.currentData()))
     else:
         signal, setter = widget.valueChanged, widget.setValue
     follow(widget, settings, (name,), lambda: setter(getattr(settings, name)))

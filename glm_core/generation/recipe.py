@@ -9,7 +9,7 @@ from glm_core import __version__
 
 @dataclass(frozen=True)
 class Recipe:
-    prompt: str
+    prompt: str  # as sent: composed from the typed prompt and the text boxes, when there were boxes
     seed: int
     steps: int
     guidance: float
@@ -34,6 +34,9 @@ class Recipe:
     overlay: tuple[dict[str, object], ...] = ()
     # The GLM-Image server that made it (its URL; model_id is the server's model name); "" = this computer.
     server: str = ""
+    # The prompt as typed when `prompt` was composed from it and text boxes: what goes back into the
+    # prompt field (the boxes add their text again). None: `prompt` was sent as typed (or an old recipe).
+    typed_prompt: str | None = None
 
     def __post_init__(self):
         for f in fields(self):  # lists (JSON has no tuples) kept as tuples, so a recipe stays frozen
@@ -78,6 +81,7 @@ def _is_file_reference(value) -> bool:
 _TYPE_CHECKS = {
     "str": lambda v: isinstance(v, str),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "str | None": lambda v: v is None or isinstance(v, str),
     "int | None": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
     "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "tuple[str, ...]": lambda v: isinstance(v, tuple) and all(isinstance(t, str) for t in v),

@@ -35,6 +35,9 @@ class GenerationRequest:
     # Reproducing a variation: the AR model writes the layout tokens with this seed, the DiT then
     # denoises with `seed` (a variation's recipe records both). None: one seed for both stages.
     layout_seed: int | None = None
+    # The scene prompt as typed when `prompt` was composed from it and the text boxes (recorded in the
+    # recipe beside the prompt sent); None: the prompt was sent as typed, or pinned by hand.
+    typed_prompt: str | None = None
 
     @property
     def mode(self) -> str:

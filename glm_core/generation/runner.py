@@ -127,7 +127,7 @@ class GenerationRunner:
                 width=image.width, height=image.height, mode=asked.mode,
                 reference_count=len(references), model_id=report.model_id, model_revision=report.revision,
                 quantization=report.quant_label, glyph_texts=tuple(request.glyph_texts or ()),
-                layout_seed=None if prior.seed in (None, seed) else prior.seed,
+                layout_seed=None if prior.seed in (None, seed) else prior.seed, typed_prompt=asked.typed_prompt,
             )
             seconds = time.perf_counter() - started
             done = replace(asked, seed=seed, prior=None, layout_seed=recipe.layout_seed)

@@ -1,8 +1,9 @@
 """What the next generation asks for, as plain data the document owns: the prompt as typed, size,
-steps, guidance, seed (and whether it is locked), the masked-edit feather and the two text
-switches. No Qt: the window binds widgets to these fields (app/ui/bindings.py), the command line
-fills them from its options, and glm_core/project/request_builder.build_request turns them, with
-the document's text boxes, into a GenerationRequest.
+steps, guidance, seed (and whether it is locked), the masked-edit feather, the two text switches
+and the quantization the model is loaded with. No Qt: the window binds widgets to these fields
+(app/ui/bindings.py), the command line fills them from its options, and
+glm_core/project/request_builder.build_request turns them, with the document's text boxes, into a
+GenerationRequest.
 
 Every change is announced to the observers as (field name, new value), so a widget bound to a
 field follows undo, an opened project or a restored recipe without knowing who changed it.
@@ -35,6 +36,9 @@ class GenerationSettings:
     feather: int = DEFAULT_FEATHER  # masked edits: the soft band outside the mask, pixels
     overlay_text: bool = False  # "Overlay my text": the boxes drawn over the image on export and copy
     layout_guide: bool = False  # a picture of the boxes sent as the first reference image
+    # What the next model load asks for: bf16 | int8 | nf4 (glm_core.models.memory.QUANT_MODES). The
+    # window keeps it between sessions with the model choice (app/settings.py), not in projects.
+    quantization: str = "bf16"
 
     def __post_init__(self):
         object.__setattr__(self, "_observers", [])

@@ -134,6 +134,14 @@ def base_recipe(project: Project) -> Recipe | None:
     return recipe_from_json(get_text(project.settings, BASE_RECIPE_KEY))
 
 
+def restored_prompt(recipe: Recipe, boxes) -> str:
+    """The prompt to type again from a recipe: as typed where `boxes` will compose their text into
+    it again (the prompt sent would carry it twice), otherwise as it was sent."""
+    if recipe.typed_prompt is not None and has_text(boxes):
+        return recipe.typed_prompt
+    return recipe.prompt
+
+
 def effective_prompt(scene: str, pinned: str | None, boxes, size: tuple[int, int]) -> tuple[str, list[str]]:
     """What Generate sends, and the composer's notices: the pinned prompt if there is one, else
     the scene composed with the boxes when a visible box has text, else the scene as typed (so

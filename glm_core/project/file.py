@@ -29,6 +29,7 @@ from PIL import Image
 
 from glm_core import __version__
 from glm_core.files import atomic_save, refuse_overwrite
+import glm_core.project.history_inputs as history_inputs
 from glm_core.project.model import Project, ProjectError, new_id, project_from_json, \
     project_to_json
 from glm_core.generation.validation import MAX_IMAGE_PIXELS, MAX_SIDE, ImageLoadError, \
@@ -57,7 +58,7 @@ MAX_TOTAL_PIXELS = 128 * MAX_SIDE * MAX_SIDE
 # Saving runs every minute (autosave): fast compression matters more than ~15% in file size.
 PNG_COMPRESS_LEVEL = 1
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_IMAGE_MEMBER = re.compile(r"(layers|history)/[0-9a-f]{8,64}\.png|mask\.png|image\.png")
+_IMAGE_MEMBER = re.compile(r"(layers|history|inputs)/[0-9a-f]{8,64}\.png|mask\.png|image\.png")
 # What a damaged zip or PNG can raise from zipfile, zlib and Pillow; all mean "damaged".
 _DAMAGE = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error,
            struct.error, RecursionError, SyntaxError, Image.DecompressionBombError)
@@ -65,7 +66,12 @@ _DAMAGE = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedErro
 
 def member_name(kind: str, item_id: str | None) -> str:
     return {"layer": f"layers/{item_id}.png", "history": f"history/{item_id}.png",
-            "mask": MASK}[kind]
+            "input": f"inputs/{item_id}.png", "mask": MASK}[kind]
+
+
+def prior_member(entry_id: str, key: str) -> str:
+    """A history entry's AR tokens, one .npy array per key (history_inputs.array_keys)."""
+    return f"priors/{entry_id}.{key}.npy"
 
 
 # --- saving --------------------------------------------------------------------------------
@@ -110,6 +116,9 @@ def _write(project: Project, doc: bytes, f: BinaryIO) -> None:
             zf.writestr(DOCUMENT, doc, zipfile.ZIP_DEFLATED)
             images = [(member_name("layer", l.id), l.image) for l in project.layers]
             images += [(member_name("history", e.id), e.image) for e in project.history]
+            # The inputs of history entries by content: the source of several edits is stored once.
+            inputs = {history_inputs.image_id(image): image for image in history_inputs.input_images(project)}
+            images += [(member_name("input", item_id), image) for item_id, image in inputs.items()]
             if project.mask is not None:
                 images.append((MASK, project.mask))
             pixels = sum(image.width * image.height for _, image in images)
@@ -117,8 +126,15 @@ def _write(project: Project, doc: bytes, f: BinaryIO) -> None:
                 raise ProjectError(f"The project cannot be saved: its images hold {pixels:,} "
                                    f"pixels, more than the {MAX_TOTAL_PIXELS:,} a project can "
                                    f"open again; delete some history entries.")
+            arrays = [(prior_member(e.id, key), array) for e in project.history if e.prior is not None
+                      for key, array in history_inputs.prior_arrays(e.prior).items()]
+            if 2 + len(images) + len(arrays) > MAX_MEMBERS:
+                raise ProjectError(f"The project cannot be saved: it would hold more than {MAX_MEMBERS:,} "
+                                   f"files, more than a project can open again; delete some history entries.")
             for name, image in images:
                 zf.writestr(name, _png_bytes(image), zipfile.ZIP_STORED)  # PNG is compressed
+            for name, array in arrays:
+                zf.writestr(name, history_inputs.npy_bytes(array), zipfile.ZIP_DEFLATED)
     except zipfile.LargeZipFile:
         too_large = True  # ZIP64 would be needed: far past MAX_FILE_BYTES
     else:
@@ -159,7 +175,7 @@ def _load(f: BinaryIO, name: str) -> Project:
             for v in range(version, FORMAT_VERSION):
                 doc = _UPGRADES[v](doc, aliases)
             return project_from_json(doc, lambda kind, item_id: members.image(
-                aliases.get(member_name(kind, item_id), member_name(kind, item_id))))
+                aliases.get(member_name(kind, item_id), member_name(kind, item_id))), members.array)
     except ProjectError as e:
         raise ProjectError(f"{name} cannot be opened: {e}") from e
     except MemoryError:
@@ -252,6 +268,15 @@ class _Members:
             raise ProjectError(f"'{name}' holds text that is not valid Unicode (a lone "
                                f"surrogate such as \\ud800)")
         return value
+
+    def array(self, entry_id: str, key: str):
+        """A history entry's AR token array; ValueError names the member and what is wrong."""
+        name = prior_member(entry_id, key)
+        data = self.read(name, history_inputs.MAX_NPY_BYTES)
+        try:
+            return history_inputs.read_npy(data)
+        except ValueError as e:
+            raise ValueError(f"'{name}' {e}") from None
 
     def check_pixels(self) -> None:
         """Refuse, from the PNG headers alone, images that would decode to too much memory:

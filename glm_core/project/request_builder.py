@@ -12,7 +12,8 @@ The prompt sent is derived (glm_core/project/document.effective_prompt): the pin
 the typed prompt composed with the text boxes when a visible box has text, else the prompt as
 typed. Only the typed prompt is kept (Recent, projects), so it is never composed twice. When the
 prompt is composed from the boxes, the request also carries their texts exactly as typed
-(`glyph_texts`, glm_core/generation/glyphs.py) for the glyph encoder.
+(`glyph_texts`, glm_core/generation/glyphs.py) for the glyph encoder, and the prompt as typed
+(`typed_prompt`), which the recipe records beside the prompt sent.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from glm_core.generation.recipe import Recipe
 from glm_core.generation.request import GenerationRequest
 from glm_core.generation.settings import GenerationSettings
 from glm_core.project.document import effective_prompt, has_text
+from glm_core.project.model import HistoryEntry
 from glm_core.project.prompt_composer import box_glyph_texts
 from glm_core.project.textbox import TextBox
 
@@ -64,6 +66,8 @@ def build_request(document, settings: GenerationSettings, edit: EditSource | Non
                                 guidance=round(float(settings.guidance), 2), seed=settings.request_seed)
     if document.pinned_prompt is None:  # composed from the boxes: the glyph encoder gets them as typed
         request.glyph_texts = box_glyph_texts(document.boxes, document.size)
+        if has_text(document.boxes):
+            request.typed_prompt = settings.prompt
     if edit is not None:
         request.reference_images = [edit.image]
         if edit.size is not None:
@@ -82,4 +86,16 @@ def request_from_recipe(recipe: Recipe) -> GenerationRequest:
     attaches them."""
     request = build_request(TextLayout((recipe.width, recipe.height)), GenerationSettings.from_recipe(recipe))
     request.glyph_texts = list(recipe.glyph_texts) or None
+    request.layout_seed = recipe.layout_seed  # a variation: its layout tokens came from this seed
+    request.typed_prompt = recipe.typed_prompt
+    return request
+
+
+def request_from_history(entry: HistoryEntry) -> GenerationRequest:
+    """Re-run a saved history entry: its recipe with the reference images, mask and feather the
+    entry kept, so an edit changes the same source again. An entry from a project saved before
+    they were kept has none: it re-runs from the recipe alone, as a new image."""
+    request = request_from_recipe(entry.recipe)
+    request.reference_images = list(entry.references)
+    request.mask, request.mask_feather = entry.mask, entry.feather
     return request

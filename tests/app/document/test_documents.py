@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
@@ -22,10 +23,11 @@ from app.document.commands import AddBox, EditBox, EditMask, SetBase, SetPrompts
 from app.document.base_image import Document
 from app.generation.history import HistoryItem, make_thumbnail
 from app.ui.images import pil_to_qimage, qimage_to_pil
-from app.generation.history_panel import NO_VARIATION_TIP
+from app.generation.history_panel import NO_VARIATION_TIP, VARIATION_TIP
 from glm_core.project.autosave import AutosaveStore
 from glm_core.project.metadata import save_png
 from glm_core.project import Project, load_project, save_project
+from glm_core.generation.prior import PriorTokens
 from glm_core.generation.recipe import Recipe
 from glm_core.project.textbox import TextBox
 
@@ -54,7 +56,8 @@ def mask_stroke(doc, rect: QRect, seed: int) -> None:
 def build_document(window) -> tuple[HistoryItem, HistoryItem]:
     """A base image from the history, 2 boxes, a mask stroke, 2 history items, both prompts."""
     doc = window.doc
-    first, second = history_item(1, prior=object()), history_item(2, prior=object())
+    tokens = PriorTokens(np.arange(16).reshape(1, 16), None, None, 2, 2, seed=1)
+    first, second = history_item(1, prior=tokens), history_item(2)  # the second has no AR tokens
     window.history.add(first)
     window.history.add(second)
     doc.undo_stack.push(SetBase(doc, Document(second.image, second.qimage, second.recipe, second.id)))
@@ -127,12 +130,15 @@ def test_save_and_open_round_trip_every_property(make_window, qtbot, tmp_path):
     assert str(target) == other.settings.recent_projects[0]
     assert other.text_tools.preview.overlay.isChecked() and not other.text_tools.preview.guide.isChecked()
 
-    # Restored items keep their recipe but not the AR tokens: Re-run yes, Variation no (and why).
+    # Restored items keep their recipe and their AR tokens: an item without tokens can Re-run but
+    # not make variations (and says why); one with them can.
     panel = other.history_panel
     panel.set_availability(True, True)
     panel.select(other.history.items()[0])
     assert panel.rerun_action.isEnabled() and not panel.variation_action.isEnabled()
     assert panel.variation_action.toolTip() == NO_VARIATION_TIP
+    panel.select(other.history.items()[1])
+    assert panel.variation_action.isEnabled() and panel.variation_action.toolTip() == VARIATION_TIP
 
 
 def test_an_opened_pngs_recipe_and_a_long_prompt_survive_the_project(make_window, qtbot, tmp_path):
@@ -499,8 +505,9 @@ def test_crash_recovery_offers_recover_and_discard(make_window, qtbot, tmp_path)
     assert document_state(window) == document_state(source)
     assert window.isWindowModified()  # recovered work is unsaved until saved
     assert window.files.path == tmp_path / "poster.glmstudio"
-    # Once this session has autosaved it, the crashed session's files go.
-    qtbot.waitUntil(lambda: not (folder / "session-0123456789abcdef.glmstudio").exists(), timeout=5000)
-    assert not (folder / "session-0123456789abcdef.json").exists()
+    # Once this session has autosaved it, the crashed session's files go (the autosave, then its
+    # marker: both on the writer's thread, so wait for both).
+    qtbot.waitUntil(lambda: not any((folder / f"session-0123456789abcdef.{suffix}").exists()
+                                    for suffix in ("glmstudio", "json")), timeout=5000)
     recovered = load_project(window.autosaver.store.path)  # written before the old one went
     assert [b.text for b in recovered.boxes] == [b.text for b in source.doc.boxes]

@@ -7,31 +7,21 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 from glm_core.generation import masking
 from glm_core.generation.latent_blend import MaskBlend
 from glm_core.generation.events import Failed, Finished, PhaseChanged, PreviewImage
 from glm_core.generation.masking import (
-    CROP_BELOW, DEFAULT_FEATHER, MAX_ASPECT, composite, crop_plan, feather, load_mask, plan_edit,
+    CROP_BELOW, MAX_ASPECT, composite, crop_plan, feather, load_mask, plan_edit,
     prepare_mask,
 )
 from glm_core.generation.request import GenerationRequest
 from glm_core.generation.validation import InvalidRequest, validate_request
 
+from mask_images import assert_outside_is_source, noise_image, rect_mask
+
 DEMO_LIMITS = (32, 512)
-
-
-def noise_image(width, height, seed=0) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), "RGB")
-
-
-def rect_mask(size, box) -> Image.Image:
-    """`box` = (left, top, right, bottom), right/bottom exclusive."""
-    mask = Image.new("L", size, 0)
-    ImageDraw.Draw(mask).rectangle([box[0], box[1], box[2] - 1, box[3] - 1], fill=255)
-    return mask
 
 
 def edit_request(source, mask, **overrides) -> GenerationRequest:
@@ -47,18 +37,6 @@ def chebyshev_distance(painted: np.ndarray) -> np.ndarray:
     gy, gx = np.mgrid[: painted.shape[0], : painted.shape[1]]
     d = np.maximum(abs(gy[..., None] - ys), abs(gx[..., None] - xs))
     return d.min(axis=-1)
-
-
-def assert_outside_is_source(result_image, source, mask, radius=DEFAULT_FEATHER):
-    out, src = np.asarray(result_image), np.asarray(source)
-    assert out.shape == src.shape
-    weights = np.asarray(feather(prepare_mask(mask, source.size), radius))
-    assert np.array_equal(out[weights == 0], src[weights == 0])
-    # Independently of the feather code: every pixel more than `radius` away along x and along y.
-    near = prepare_mask(mask, source.size).filter(ImageFilter.MaxFilter(2 * radius + 1))
-    far = np.asarray(near) == 0
-    assert far.any() and np.array_equal(out[far], src[far])
-    return out, src, weights
 
 
 # -- mask rules ------------------------------------------------------------------------------------
@@ -311,45 +289,3 @@ def test_bad_edits_fail_before_anything_runs(runner, events, demo_model, monkeyp
     assert runner.run(request, events) is None
     assert events.of(PhaseChanged) == [] and events.of(Finished) == []
     assert expected in events.of(Failed)[0].message
-
-
-# -- command line ------------------------------------------------------------------------------------
-
-def test_cli_masked_edit_end_to_end(tmp_path, demo_folder):
-    """In process (tests/cli/test_cli_generate.py covers the process itself): arguments, files, run, PNG."""
-    from cli.main import main
-    from glm_core.project.metadata import read_recipe
-
-    source, mask = noise_image(100, 70, 11), rect_mask((100, 70), (10, 10, 40, 40))
-    source.save(tmp_path / "src.png")
-    mask.convert("RGB").save(tmp_path / "mask.png")
-    out = tmp_path / "out.png"
-    code = main(["generate", "--model", "demo", "--steps", "2", "--seed", "3", "--prompt", "a “SALE” badge",
-                 "--image", str(tmp_path / "src.png"), "--mask", str(tmp_path / "mask.png"), "--out", str(out),
-                 "--quiet"])
-    assert code == 0
-    with Image.open(out) as saved:
-        result = saved.convert("RGB")
-    assert_outside_is_source(result, source, mask)
-    recipe = read_recipe(out)
-    assert recipe.mode == "edit" and (recipe.width, recipe.height) == (100, 70)
-
-
-@pytest.mark.parametrize(
-    "images,extra,mask_name,reason",
-    [
-        (0, [], "mask.png", "exactly one --image"),
-        (2, [], "mask.png", "exactly one --image"),
-        (1, ["--width", "64"], "mask.png", "keeps the image's own size"),
-        (1, [], "gone.png", "gone.png"),
-    ],
-)
-def test_cli_mask_usage_errors(tmp_path, capsys, images, extra, mask_name, reason):
-    from cli.main import main
-
-    noise_image(64, 64).save(tmp_path / "src.png")
-    rect_mask((64, 64), (0, 0, 8, 8)).save(tmp_path / "mask.png")
-    code = main(["generate", "--model", "demo", "--prompt", "x", "--out", str(tmp_path / "o.png"),
-                 "--mask", str(tmp_path / mask_name), *["--image", str(tmp_path / "src.png")] * images, *extra])
-    assert code == 1 and reason in capsys.readouterr().err
-    assert not (tmp_path / "o.png").exists()
