@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from app.canvas.view import CanvasTool
+from app.text.arrange import ArrangeActions
 from app.document.commands import SetSetting
 from app.document.model import DocumentModel
 from app.ui.bindings import bind, follow
@@ -48,6 +49,9 @@ class TextTools(QObject):
         self.layers_panel = LayersPanel(self.doc, self.selection)
         self.preview = PromptPreview(self.doc, window.create_panel.prompt.edit.toPlainText)
         self._build_actions(toolbar)
+        self.arrange = ArrangeActions(window, self.layer)
+        window.menuBar().insertMenu(view_menu.menuAction(), self.arrange.build_menu(window))
+        self.layers_panel.add_tool_row(self.arrange.all_actions())
         self._add_docks(view_menu)
         self._connect()
         self.select_action.setChecked(True)

@@ -198,6 +198,18 @@ class LayersPanel(QWidget):
         selection.changed.connect(self._select)
         self.set_document(document)
 
+    def add_tool_row(self, actions) -> None:
+        """A row of small buttons above the list (Align, Distribute), each following its action."""
+        row = QHBoxLayout()
+        row.setSpacing(2)
+        for action in actions:
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setAutoRaise(True)
+            row.addWidget(button)
+        row.addStretch(1)
+        self.layout().insertLayout(0, row)
+
     def _button(self, icon_name: str, tip: str, slot) -> QToolButton:
         button = QToolButton()
         if icon_name:
