@@ -69,6 +69,7 @@ class TextLayer(QObject):
         for item in self.items.values():
             self.view.scene().removeItem(item)
         self.items.clear()
+        self.view.set_has_boxes(False)
         for box in self.document.boxes:
             self._added(box.id)
 
@@ -77,6 +78,7 @@ class TextLayer(QObject):
         item.ghost = self.ghost
         self.view.scene().addItem(item)
         self.items[box_id] = item
+        self.view.set_has_boxes(True)
         self._restack()
 
     def _changed(self, box_id: str) -> None:
@@ -92,6 +94,7 @@ class TextLayer(QObject):
         if self.editor is not None and self.editor.box.id == box_id:
             self.cancel_edit()
         self.view.scene().removeItem(self.items.pop(box_id))
+        self.view.set_has_boxes(bool(self.items))
         self.selection.discard(box_id)
         self._refresh_frame()
 
