@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.undo_dock.toggleViewAction().triggered.connect(lambda shown: shown and self.undo_dock.raise_())
         self.history_dock.raise_()
         self.resizeDocks([self.create_dock, self.history_dock], [340, 300], Qt.Orientation.Horizontal)
-        self.status = StudioStatusBar(self.session)
+        self.status = StudioStatusBar(self.session, settings)
         self.setStatusBar(self.status)
         self.actions = build_actions(self)
         self.menus = build_menus(self, self.actions,

@@ -10,6 +10,7 @@ import json
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from app.generation.progress import usable_rates
 from glm_core.models.device import DEVICES
 from glm_core.models.memory import QUANT_MODES
 from glm_core.paths import APP_NAME, settings_file
@@ -120,6 +121,23 @@ class StudioSettings:
     def set_generation_values(self, values: dict) -> None:
         for key, value in values.items():
             self._store.setValue(f"generation/{key}", value)
+
+    # -- progress: each model's measured pace, for the whole-run ETA (app/generation/progress.py) --
+
+    def _all_progress_rates(self) -> dict:
+        try:
+            data = json.loads(self._get("progress/rates", "{}", str))
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def progress_rates(self, model_key: str) -> dict[str, float]:
+        return usable_rates(self._all_progress_rates().get(model_key))
+
+    def remember_progress_rates(self, model_key: str, rates: dict[str, float]) -> None:
+        data = self._all_progress_rates()
+        data[model_key] = usable_rates(rates)
+        self._store.setValue("progress/rates", json.dumps(data))
 
     # -- window --
 
