@@ -206,6 +206,8 @@ class LayersPanel(QWidget):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setAutoRaise(True)
+            button.setIconSize(QSize(16, 16))
+            button.setFixedSize(26, 26)  # eight in a row still fit a narrow Layers dock
             row.addWidget(button)
         row.addStretch(1)
         self.layout().insertLayout(0, row)

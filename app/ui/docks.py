@@ -1,18 +1,52 @@
-"""Dock panels: made one way for every feature, so the window can save and restore their places."""
+"""Dock panels: made one way for every feature, so the window can save and restore their places,
+and so no dock cuts its contents or its tab's label."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar, QWidget
+
+
+class _VerticalScroll(QScrollArea):
+    """Scrolls up and down only, so it is never narrower than its panel needs: a narrower dock
+    would cut the panel's right side off (buttons, the ends of fields)."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        inner = self.widget().minimumSizeHint().width() if self.widget() is not None else 0
+        needed = inner + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        return QSize(max(hint.width(), needed), hint.height())
+
+
+class _WholeTabLabels(QObject):
+    """QMainWindow makes the tab bars of tabbed docks itself, and they shorten labels to "Hist…"
+    when the column is narrow. Each one it makes keeps whole labels and scrolls its tabs instead."""
+
+    NAME = "wholeTabLabels"
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.ChildPolished and isinstance(event.child(), QTabBar):
+            bar = event.child()
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)
+        return False
+
+
+def _keep_tab_labels_whole(window: QMainWindow) -> None:
+    if window.findChild(_WholeTabLabels, _WholeTabLabels.NAME) is None:
+        keeper = _WholeTabLabels(window)
+        keeper.setObjectName(_WholeTabLabels.NAME)
+        window.installEventFilter(keeper)
 
 
 def make_dock(window: QMainWindow, title: str, name: str, widget: QWidget, scroll: bool = False) -> QDockWidget:
     """A movable, closable, floatable dock holding `widget` (in a vertical scroll area when
-    `scroll`), not yet added to the window."""
+    `scroll`), not yet added to the window. The window's dock tabs keep whole labels."""
+    _keep_tab_labels_whole(window)
     dock = QDockWidget(title, window)
     dock.setObjectName(name)  # saveState/restoreState find docks by name
     if scroll:
-        area = QScrollArea()
+        area = _VerticalScroll()
         area.setWidgetResizable(True)
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         area.setWidget(widget)
