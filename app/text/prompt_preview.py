@@ -83,13 +83,13 @@ class PromptPreview(QWidget):
         header = QHBoxLayout()
         header.addWidget(title, 1)
         header.addWidget(self.pin_button)
-        # The title may be cut rather than widen the strip; the switches keep their whole labels.
+        # Wide enough for the title beside Pin (its bold face comes from the style sheet, later).
+        self.setMinimumWidth(240)
         title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        options = QHBoxLayout()
-        options.setSpacing(12)
+        options = QVBoxLayout()  # one above the other: the strip stays narrow enough beside Layers
+        options.setSpacing(4)
         options.addWidget(self.overlay)
         options.addWidget(self.guide)
-        options.addStretch(1)
         # The prompt above, notes and switches below, with a handle between them: dragging it gives
         # the prompt more lines (the dock's own edge resizes the strip against the canvas).
         details = QWidget()
