@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
         a.fit.triggered.connect(self.canvas.fit_to_window)
         a.actual_size.triggered.connect(self.canvas.actual_size)
         a.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(user_log_dir()))))
-        a.about.triggered.connect(lambda: AboutDialog(self.session.report, self).exec())
+        a.about.triggered.connect(lambda: AboutDialog(self.session.report, self).open())
 
         self.create_panel.generateRequested.connect(self.generate)
         self.create_panel.cancelRequested.connect(s.cancel)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QStyle,
     QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -56,6 +57,9 @@ class _Delegate(QStyledItemDelegate):
         box = self.panel.box_for(index.data(ID_ROLE))
         if box is None:
             return
+        if box.id in self.panel.selection.ids:  # one of several selected on the canvas: highlighted too
+            option = QStyleOptionViewItem(option)
+            option.state |= QStyle.StateFlag.State_Selected
         style = option.widget.style() if option.widget else None
         if style is not None:
             style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
@@ -119,6 +123,16 @@ class _LayerList(QListWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+
+    def mousePressEvent(self, event) -> None:
+        """Shift or Ctrl+click adds a box to the selection (or takes it out), as on the canvas."""
+        item = self.itemAt(event.position().toPoint())
+        adding = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
+        if item is not None and event.modifiers() & adding and event.button() == Qt.MouseButton.LeftButton:
+            self.panel.selection.toggle(item.data(ID_ROLE))
+            event.accept()
+            return
+        super().mousePressEvent(event)
 
     def mimeTypes(self) -> list[str]:
         return [LAYER_MIME, *super().mimeTypes()]
@@ -196,6 +210,7 @@ class LayersPanel(QWidget):
         layout.addLayout(buttons)
         self.list.currentItemChanged.connect(self._current_changed)
         selection.changed.connect(self._select)
+        selection.idsChanged.connect(self._repaint)
         self.set_document(document)
 
     def add_tool_row(self, actions) -> None:

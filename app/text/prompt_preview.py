@@ -106,6 +106,8 @@ class PromptPreview(QWidget):
         self.splitter.addWidget(details)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
+        self._handle_moved = False  # until the user drags the handle, the prompt gets all spare room
+        self.splitter.splitterMoved.connect(lambda *_: setattr(self, "_handle_moved", True))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 10)
         layout.setSpacing(6)
@@ -116,6 +118,12 @@ class PromptPreview(QWidget):
         self.view.textChanged.connect(self._typed)
         self._commit_timer.timeout.connect(self.commit_pinned)
         self.set_document(document)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self._handle_moved:
+            below = self.splitter.widget(1).minimumSizeHint().height()
+            self.splitter.setSizes([max(sum(self.splitter.sizes()) - below, 0), below])
 
     def set_document(self, document: DocumentModel) -> None:
         signals = ("boxAdded", "boxChanged", "boxRemoved", "boxesReordered", "promptsChanged", "sizeChanged")

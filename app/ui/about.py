@@ -9,7 +9,7 @@ import platform
 from importlib import metadata
 
 import PySide6
-from PySide6.QtCore import qVersion
+from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
@@ -37,9 +37,9 @@ def model_lines(report: LoadReport | None) -> list[str]:
     if report is None:
         return ["Model: none loaded"]
     name = "Demo model (random weights, makes noise)" if report.is_demo else describe_source(report.model_id)
-    lines = [f"Model: {name}" + (f" @ {report.revision[:12]}" if report.revision else ""),
+    lines = [f"Model: {name}" + (f" @ {report.revision[:12]}" if report.revision and not report.is_demo else ""),
              f"Weights: {describe_quant(report.quant)}",
-             f"Device: {report.device.upper()} · {report.dtype} · offload {report.plan.offload}"]
+             f"Device: {report.device.upper()} · offload {report.plan.offload}"]
     if not report.is_demo:
         lines.append(f"Folder: {report.folder}")
     return lines
@@ -63,6 +63,7 @@ class AboutDialog(QDialog):
     def __init__(self, report: LoadReport | None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("aboutDialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # opened without a nested event loop
         self.setWindowTitle(f"About {APP_NAME}")
         title = QLabel(f"<b>{APP_NAME}</b> {__version__}")
         self.text = QPlainTextEdit(about_text(report))
@@ -83,7 +84,7 @@ class AboutDialog(QDialog):
         layout.addWidget(self.text, 1)
         layout.addWidget(links)
         layout.addWidget(buttons)
-        self.resize(640, 420)
+        self.resize(720, 520)
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text.toPlainText())

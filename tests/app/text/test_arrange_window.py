@@ -160,3 +160,14 @@ def test_locked_boxes_stay_put_and_delete_removes_the_others_as_one_step(setup, 
     assert doc.undo_stack.undoText() == "Delete 2 text boxes"
     doc.undo_stack.undo()
     assert len(doc.boxes) == 3
+
+
+def test_ctrl_click_in_layers_adds_to_the_selection(setup, qtbot):
+    window, tools, doc, canvas, ids = setup
+    panel = tools.layers_panel
+    tools.selection.set(ids[0])
+    listed = panel.ids()  # front to back
+    row = panel.list.visualItemRect(panel.list.item(listed.index(ids[1])))
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, CTRL, row.center())
+    assert set(tools.selection.ids) == {ids[0], ids[1]}
+    assert tools.arrange.align["left"].isEnabled()
