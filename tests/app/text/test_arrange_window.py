@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
-from text_helpers import ALT, drag, press, release, screen_px, text_tools
+from text_helpers import ALT, drag, press, release, screen_px, window_with_boxes
 
 from app.document.commands import AddBox, ArrangeBoxes
 from app.document.model import DocumentModel
@@ -20,14 +20,9 @@ SHIFT, CTRL = Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.ControlModi
 
 @pytest.fixture
 def setup(make_window, qtbot):
-    window = make_window(source=None)
-    tools = text_tools(window)
-    qtbot.waitExposed(window)
-    doc = tools.doc
     boxes = [TextBox("JAZZ", 100, 100, 300, 80), TextBox("NIGHT", 250, 300, 200, 60),
              TextBox("爵士", 600, 600, 120, 120)]
-    for box in boxes:
-        doc.undo_stack.push(AddBox(doc, box))
+    window, tools, doc = window_with_boxes(make_window, qtbot, boxes)
     return window, tools, doc, window.canvas, [b.id for b in boxes]
 
 
