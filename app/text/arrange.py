@@ -69,6 +69,11 @@ class ArrangeActions(QObject):
     def all_actions(self) -> list[QAction]:
         return [*self.align.values(), *self.distribute.values()]
 
+    def rows(self) -> list[list[QAction]]:
+        """Side to side, then top to bottom: for a compact block of buttons."""
+        a, d = self.align, self.distribute
+        return [[a["left"], a["hcenter"], a["right"], d["x"]], [a["top"], a["vmiddle"], a["bottom"], d["y"]]]
+
     def build_menu(self, parent: QMainWindow) -> QMenu:
         menu = QMenu("&Arrange", parent)
         menu.setObjectName("arrangeMenu")

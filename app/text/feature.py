@@ -51,7 +51,7 @@ class TextTools(QObject):
         self._build_actions(toolbar)
         self.arrange = ArrangeActions(window, self.layer)
         window.menuBar().insertMenu(view_menu.menuAction(), self.arrange.build_menu(window))
-        self.layers_panel.add_tool_row(self.arrange.all_actions())
+        self.layers_panel.add_tool_rows(self.arrange.rows())
         self._add_docks(view_menu)
         self._connect()
         self.select_action.setChecked(True)
@@ -83,7 +83,7 @@ class TextTools(QObject):
         w = self.window
         self.text_dock = make_dock(w, "Text", "textDock", self.text_panel, scroll=True)
         self.layers_dock = make_dock(w, "Layers", "layersDock", self.layers_panel)
-        self.layout_dock = make_dock(w, "Layout", "layoutDock", self.preview)
+        self.layout_dock = make_dock(w, "Layout", "layoutDock", self.preview, scroll=True)
         # A strip along the canvas that one resizes by its edge: dragging there must not tear it off.
         self.layout_dock.setFeatures(self.layout_dock.features() & ~QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea

@@ -14,6 +14,7 @@ from PySide6.QtCore import QByteArray, QEvent, QMimeData, QRect, QSize, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGridLayout,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
@@ -213,19 +214,20 @@ class LayersPanel(QWidget):
         selection.idsChanged.connect(self._repaint)
         self.set_document(document)
 
-    def add_tool_row(self, actions) -> None:
-        """A row of small buttons above the list (Align, Distribute), each following its action."""
-        row = QHBoxLayout()
-        row.setSpacing(2)
-        for action in actions:
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setAutoRaise(True)
-            button.setIconSize(QSize(16, 16))
-            button.setFixedSize(26, 26)  # eight in a row still fit a narrow Layers dock
-            row.addWidget(button)
-        row.addStretch(1)
-        self.layout().insertLayout(0, row)
+    def add_tool_rows(self, rows) -> None:
+        """Rows of small buttons above the list (Align and Distribute), each following its action."""
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        for row, actions in enumerate(rows):
+            for column, action in enumerate(actions):
+                button = QToolButton()
+                button.setDefaultAction(action)
+                button.setAutoRaise(True)
+                button.setIconSize(QSize(16, 16))
+                button.setFixedSize(26, 26)  # a narrow Layers dock still shows them all
+                grid.addWidget(button, row, column)
+        grid.setColumnStretch(grid.columnCount(), 1)
+        self.layout().insertLayout(0, grid)
 
     def _button(self, icon_name: str, tip: str, slot) -> QToolButton:
         button = QToolButton()

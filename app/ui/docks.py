@@ -7,12 +7,13 @@ from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar, QWidget
 
 
-class _VerticalScroll(QScrollArea):
-    """Scrolls up and down only, so it is never narrower than its panel needs: a narrower dock
-    would cut the panel's right side off (buttons, the ends of fields)."""
+class _PanelScroll(QScrollArea):
+    """Scrolls up and down; sideways only when the dock is made narrower than its panel needs (a
+    scroll bar then, never a cut-off right edge). It asks for the panel's full width, so the
+    window lays the dock out wide enough to begin with."""
 
-    def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
         inner = self.widget().minimumSizeHint().width() if self.widget() is not None else 0
         needed = inner + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
         return QSize(max(hint.width(), needed), hint.height())
@@ -40,15 +41,14 @@ def _keep_tab_labels_whole(window: QMainWindow) -> None:
 
 
 def make_dock(window: QMainWindow, title: str, name: str, widget: QWidget, scroll: bool = False) -> QDockWidget:
-    """A movable, closable, floatable dock holding `widget` (in a vertical scroll area when
-    `scroll`), not yet added to the window. The window's dock tabs keep whole labels."""
+    """A movable, closable, floatable dock holding `widget` (in a scroll area when `scroll`), not
+    yet added to the window. The window's dock tabs keep whole labels."""
     _keep_tab_labels_whole(window)
     dock = QDockWidget(title, window)
     dock.setObjectName(name)  # saveState/restoreState find docks by name
     if scroll:
-        area = _VerticalScroll()
+        area = _PanelScroll()
         area.setWidgetResizable(True)
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         area.setWidget(widget)
         widget = area
     dock.setWidget(widget)
