@@ -111,7 +111,7 @@ class TextTools(QObject):
             view_menu.addAction(dock.toggleViewAction())
 
     def _default_sizes(self) -> None:
-        self.window.resizeDocks([self.layout_dock], [260], Qt.Orientation.Vertical)
+        self.window.resizeDocks([self.layout_dock], [300], Qt.Orientation.Vertical)
         self.window.resizeDocks([self.layout_dock, self.layers_dock], [520, 300], Qt.Orientation.Horizontal)
 
     def _connect(self) -> None:

@@ -83,13 +83,15 @@ class PromptPreview(QWidget):
         header = QHBoxLayout()
         header.addWidget(title, 1)
         header.addWidget(self.pin_button)
-        # Wide enough for the title beside Pin (its bold face comes from the style sheet, later).
-        self.setMinimumWidth(240)
+        # Wide enough for the title beside Pin (its bold face comes from the style sheet, later) and
+        # both switches; a narrower dock scrolls sideways.
+        self.setMinimumWidth(260)
         title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        options = QVBoxLayout()  # one above the other: the strip stays narrow enough beside Layers
-        options.setSpacing(4)
+        options = QHBoxLayout()
+        options.setSpacing(12)
         options.addWidget(self.overlay)
         options.addWidget(self.guide)
+        options.addStretch(1)
         # The prompt above, notes and switches below, with a handle between them: dragging it gives
         # the prompt more lines (the dock's own edge resizes the strip against the canvas).
         details = QWidget()
