@@ -94,8 +94,7 @@ class MainWindow(QMainWindow):
         self.undo_dock.hide()  # View ▸ Undo History shows it, in front
         self.undo_dock.toggleViewAction().triggered.connect(lambda shown: shown and self.undo_dock.raise_())
         self.history_dock.raise_()
-        create_width = max(340, self.create_dock.widget().sizeHint().width())  # the panel's whole width
-        self.resizeDocks([self.create_dock, self.history_dock], [create_width, 300], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.create_dock, self.history_dock], [340, 300], Qt.Orientation.Horizontal)
         self.status = StudioStatusBar(self.session, settings)
         self.setStatusBar(self.status)
         self.actions = build_actions(self)

@@ -3,20 +3,38 @@ and so no dock cuts its contents or its tab's label."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar, QWidget
 
 
 class _PanelScroll(QScrollArea):
     """Scrolls up and down; sideways only when the dock is made narrower than its panel needs (a
-    scroll bar then, never a cut-off right edge). It asks for the panel's full width, so the
-    window lays the dock out wide enough to begin with."""
+    scroll bar then, never a cut-off right edge). Shown the first time narrower than that (the
+    window's default layout, an older saved one), it widens its dock to fit the panel."""
+
+    def __init__(self, window: QMainWindow, dock: QDockWidget):
+        super().__init__()
+        self.window, self.dock = window, dock
+        self._widened = False
+
+    def needed_width(self) -> int:
+        inner = self.widget().minimumSizeHint().width() if self.widget() is not None else 0
+        return inner + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
-        inner = self.widget().minimumSizeHint().width() if self.widget() is not None else 0
-        needed = inner + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
-        return QSize(max(hint.width(), needed), hint.height())
+        return QSize(max(hint.width(), self.needed_width()), hint.height())
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._widened:
+            self._widened = True
+            QTimer.singleShot(0, self._widen)  # once the window has laid its docks out
+
+    def _widen(self) -> None:
+        missing = self.needed_width() - self.width()
+        if missing > 0 and not self.dock.isFloating():
+            self.window.resizeDocks([self.dock], [self.dock.width() + missing], Qt.Orientation.Horizontal)
 
 
 class _WholeTabLabels(QObject):
@@ -47,7 +65,7 @@ def make_dock(window: QMainWindow, title: str, name: str, widget: QWidget, scrol
     dock = QDockWidget(title, window)
     dock.setObjectName(name)  # saveState/restoreState find docks by name
     if scroll:
-        area = _PanelScroll()
+        area = _PanelScroll(window, dock)
         area.setWidgetResizable(True)
         area.setWidget(widget)
         widget = area
