@@ -7,11 +7,13 @@ import secrets
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QUndoView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QUndoView, QVBoxLayout, QWidget
 
 from app.document.autosaver import AUTOSAVE_INTERVAL_MS, Autosaver, default_store
 from app.document.undo_panel import undo_history_panel
 from app.canvas.view import CanvasView
+from app.canvas.zoom_indicator import ZoomIndicator
+from app.ui.about import AboutDialog
 from app.document.commands import SetBase, SetPrompts
 from app.ui.error_dialog import show_error
 from app.document.file_dialogs import FileDialogs
@@ -28,6 +30,7 @@ from app.ui.docks import make_dock
 from app.generation.create_panel import CreatePanel
 from app.generation.prompt_commit import PromptCommit
 from app.generation.history_panel import HistoryPanel
+from app.generation.history_peek import HistoryPeek
 from app.generation.memory_plan import MemoryPlanning
 from app.models.model_panel import ModelPanel
 from app.document.project_io import DocumentState, LoadedProject, to_project
@@ -35,7 +38,6 @@ from app.generation.session import Activity, Session
 from app.generation.staging import Staging
 from app.settings import StudioSettings
 from app.status_bar import StudioStatusBar
-from glm_core import __version__
 from glm_core.project.autosave import AutosaveStore
 from glm_core.engine.base import Engine
 from glm_core.generation.events import Phase
@@ -95,7 +97,7 @@ class MainWindow(QMainWindow):
         self.undo_dock.toggleViewAction().triggered.connect(lambda shown: shown and self.undo_dock.raise_())
         self.history_dock.raise_()
         self.resizeDocks([self.create_dock, self.history_dock], [340, 300], Qt.Orientation.Horizontal)
-        self.status = StudioStatusBar(self.session)
+        self.status = StudioStatusBar(self.session, settings)
         self.setStatusBar(self.status)
         self.actions = build_actions(self)
         self.menus = build_menus(self, self.actions,
@@ -119,6 +121,10 @@ class MainWindow(QMainWindow):
         self.prompt_commit = PromptCommit(self.create_panel.prompt, self.doc, self.actions.undo,
                                           self.text_tools.preview.commit_pinned)
         self.menus.view.addAction(self.tools_bar.toggleViewAction())
+        a = self.actions
+        self.zoom_indicator = ZoomIndicator(self.canvas, [a.fit, a.actual_size, a.zoom_in, a.zoom_out])
+        self.status.addPermanentWidget(self.zoom_indicator)
+        self.history_peek = HistoryPeek(self)  # a single click on a thumbnail: a look, not an edit
 
     def _connect(self) -> None:
         a, s, files, doc, stack = self.actions, self.session, self.files, self.doc, self.doc.undo_stack
@@ -140,8 +146,7 @@ class MainWindow(QMainWindow):
         a.fit.triggered.connect(self.canvas.fit_to_window)
         a.actual_size.triggered.connect(self.canvas.actual_size)
         a.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(user_log_dir()))))
-        a.about.triggered.connect(self._about)
-
+        a.about.triggered.connect(lambda: AboutDialog(self.session.report, self).open())
         self.create_panel.generateRequested.connect(self.generate)
         self.create_panel.cancelRequested.connect(self.staging.queue.cancel_all)
         self.history_panel.openRequested.connect(self.open_item)
@@ -153,21 +158,19 @@ class MainWindow(QMainWindow):
         files.stateChanged.connect(self._update_title)
         files.savingChanged.connect(self._on_saving)
         files.saved.connect(self._on_saved)
-
         stack.indexChanged.connect(files.document_changed)
         stack.cleanChanged.connect(self._update_title)
         stack.canRedoChanged.connect(a.redo.setEnabled)
         stack.undoTextChanged.connect(lambda text: a.undo.setText(f"&Undo {text}" if text else "&Undo"))
         stack.redoTextChanged.connect(lambda text: a.redo.setText(f"&Redo {text}" if text else "&Redo"))
         a.redo.setEnabled(stack.canRedo())
-        self.history.rowsInserted.connect(files.history_changed)
-        self.history.rowsRemoved.connect(files.history_changed)
-        doc.sizeChanged.connect(self.show_base)
-        doc.baseChanged.connect(self.show_base)
+        for signal in (self.history.rowsInserted, self.history.rowsRemoved):
+            signal.connect(files.history_changed)
+        for signal in (doc.sizeChanged, doc.baseChanged):
+            signal.connect(self.show_base)
         doc.baseChanged.connect(self._update_state)
         self.create_panel.size_picker.sizeChanged.connect(self._follow_size_picker)
         self.autosaver.failed.connect(lambda text: self.status.showMessage(text, 10000))
-
         s.activityChanged.connect(self._update_state)
         s.modelChanged.connect(self._on_model_changed)
         s.previewShown.connect(self.canvas.show_preview)
@@ -385,10 +388,6 @@ class MainWindow(QMainWindow):
         self.actions.export_png.setEnabled(has_image)
         self.actions.export_print.setEnabled(has_image)
         self.actions.copy_image.setEnabled(has_image)
-
-    def _about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}", f"<b>{APP_NAME}</b> {__version__}<br>"
-                          "Posters with GLM-Image, on your own computer.")
 
     # -- persistence and shutdown --
 

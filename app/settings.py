@@ -10,6 +10,7 @@ import json
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from app.generation.progress import usable_rates
 from glm_core.generation.batch import MAX_BATCH
 from glm_core.models.load_report import DEVICES
 from glm_core.models.memory import QUANT_MODES
@@ -148,6 +149,23 @@ class StudioSettings:
     @batch_size.setter
     def batch_size(self, value: int) -> None:
         self._store.setValue("generation/batch", value)
+
+    # -- progress: each model's measured pace, for the whole-run ETA (app/generation/progress.py) --
+
+    def _all_progress_rates(self) -> dict:
+        try:
+            data = json.loads(self._get("progress/rates", "{}", str))
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def progress_rates(self, model_key: str) -> dict[str, float]:
+        return usable_rates(self._all_progress_rates().get(model_key))
+
+    def remember_progress_rates(self, model_key: str, rates: dict[str, float]) -> None:
+        data = self._all_progress_rates()
+        data[model_key] = usable_rates(rates)
+        self._store.setValue("progress/rates", json.dumps(data))
 
     # -- window --
 

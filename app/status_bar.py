@@ -8,8 +8,9 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from app.ui.formatting import format_bytes, format_seconds
 from app.models.model_source import describe_quant, describe_source
-from app.generation.progress import WIDEST_LABEL
+from app.generation.progress import WIDEST_LABEL, run_work
 from app.generation.session import Activity, Session
+from app.settings import StudioSettings
 
 _OFFLOAD_SHORT = {"none": "no offload", "model": "model offload", "sequential": "layer offload"}
 REFRESH_MS = 100  # progress text and bar: 10 Hz is smooth enough and costs nothing
@@ -29,10 +30,11 @@ def memory_text(engine_pid: int | None) -> str:
 
 
 class StudioStatusBar(QStatusBar):
-    def __init__(self, session: Session, parent=None):
+    def __init__(self, session: Session, settings: StudioSettings, parent=None):
         super().__init__(parent)
         self.setObjectName("statusBar")
-        self.session = session
+        self.session, self.settings = session, settings
+        self._timed_model = ""  # the model whose run the tracker is timing, to remember its pace
         self.phase = QLabel()
         self.phase.setObjectName("phaseLabel")
         self.phase.setMinimumWidth(self.phase.fontMetrics().horizontalAdvance(WIDEST_LABEL) + 8)
@@ -79,6 +81,7 @@ class StudioStatusBar(QStatusBar):
         busy = activity is not Activity.IDLE
         for widget in (self.progress, self.time):
             widget.setVisible(busy)
+        self._time_runs(activity)
         if busy:
             self.clearMessage()  # a lingering message would hide the phase and progress widgets
             self._timer.start()
@@ -86,6 +89,18 @@ class StudioStatusBar(QStatusBar):
         else:
             self._timer.stop()
             self.phase.setText("Ready" if self.session.report else "")
+
+    def _time_runs(self, activity: Activity) -> None:
+        """A generation starts: the tracker learns its work and this model's remembered pace; it
+        ends (finished or cancelled): the pace measured is remembered for the next run."""
+        tracker, report = self.session.tracker, self.session.report
+        if self._timed_model:
+            self.settings.remember_progress_rates(self._timed_model, tracker.rates())
+            self._timed_model = ""
+        if activity is Activity.GENERATING and report is not None and self.session.last_request is not None:
+            self._timed_model = f"{report.model_id} · {report.device} · {describe_quant(report.quant)}"
+            tracker.remembered = self.settings.progress_rates(self._timed_model)
+            tracker.plan(run_work(self.session.last_request))
 
     def _on_model(self, report) -> None:
         if report is None:

@@ -1,9 +1,12 @@
-"""`python main.py project info FILE | export FILE --out PNG [--overlay] [--overwrite] [--dpi N] [--scale 2|4]`.
+"""`python main.py project info FILE | export FILE --out PNG [--overlay] [--overwrite] [--dpi N] [--scale 2|4]
+| align FILE --boxes ID,ID --to EDGE | distribute FILE --boxes ID,ID,ID --axis x|y`.
 
 A saved .glmstudio project as the window sees it (glm_core/project/document.py): `info` prints a
 JSON summary, `export` writes its image as File ▸ Export does (recipe embedded when known, the
 text boxes drawn over it with --overlay). Project files come from strangers: anything damaged or
 hostile is refused by glm_core.project.file with one line naming the problem (exit 1).
+`align` and `distribute` arrange text boxes as the window's Arrange menu does (the arithmetic is
+glm_core/project/arrange.py) and save the project in place, atomically.
 `generate --project FILE` (cli/generate.py) makes new images from one.
 """
 
@@ -15,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from cli.common import CliError, print_text, require_renderer
+from glm_core.project.arrange import ALIGN_EDGES, AXES
 
 
 def add_project_parser(commands) -> None:
@@ -32,10 +36,18 @@ def add_project_parser(commands) -> None:
                         help="print resolution written into the PNG (pHYs), e.g. 300; the print size is reported")
     export.add_argument("--scale", type=int, default=1, choices=(1, 2, 4),
                         help="enlarge 2x or 4x by Lanczos resampling (more pixels, no new detail)")
+    align = sub.add_parser("align", help="line text boxes up (one box: with the canvas); saves the project")
+    align.add_argument("file", type=Path, metavar="FILE")
+    align.add_argument("--boxes", required=True, metavar="ID,ID", help="box ids as `project info` lists them")
+    align.add_argument("--to", required=True, choices=ALIGN_EDGES, help="the edge or centre line to share")
+    distribute = sub.add_parser("distribute", help="equal gaps between 3 or more text boxes; saves the project")
+    distribute.add_argument("file", type=Path, metavar="FILE")
+    distribute.add_argument("--boxes", required=True, metavar="ID,ID,ID", help="box ids as `project info` lists them")
+    distribute.add_argument("--axis", required=True, choices=AXES, help="x: side by side, y: one above the other")
 
 
 def run_project(args) -> int:
-    return {"info": _info, "export": _export}[args.project_command](args)
+    return {"info": _info, "export": _export, "align": _arrange, "distribute": _arrange}[args.project_command](args)
 
 
 def open_project(path: Path):
@@ -132,4 +144,36 @@ def _export(args) -> int:
         print(f"note: enlarged {args.scale}x by {UPSCALE_METHOD}", file=sys.stderr)
     if args.dpi is not None:
         print(f"print size: {PrintSize(image.width, image.height, args.dpi).describe()}", file=sys.stderr)
+    return 0
+
+
+def _arrange(args) -> int:
+    from glm_core.project import ProjectError, save_project
+    from glm_core.project.arrange import align, distribute
+
+    project = open_project(args.file)
+    ids = [part.strip() for part in args.boxes.split(",") if part.strip()]
+    known = {box.id: box for box in project.boxes}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise CliError(f"--boxes: no text box {', '.join(unknown)} in {args.file}; "
+                       f"`python main.py project info {args.file}` lists the box ids")
+    if len(set(ids)) != len(ids):
+        raise CliError("--boxes names a box twice: list each box once")
+    chosen = [known[i] for i in ids]
+    try:
+        if args.project_command == "align":
+            changed = align(chosen, args.to, project.size)
+        else:
+            changed = distribute(chosen, args.axis)
+    except ValueError as exc:
+        raise CliError(f"--boxes: {exc}") from exc
+    by_id = {box.id: box for box in changed}
+    project.boxes = [by_id.get(box.id, box) for box in project.boxes]
+    try:
+        save_project(project, args.file, overwrite=True)
+    except (ProjectError, OSError) as exc:
+        raise CliError(f"cannot save {args.file}: {getattr(exc, 'strerror', None) or exc}") from exc
+    moved = sum(1 for before, after in zip(chosen, changed) if before != after)
+    print_text(f"{args.file}: {moved} of {len(chosen)} boxes moved")
     return 0

@@ -81,6 +81,8 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPoint | None = None
         self._backdrop = _checkerboard()
         self._hint = ""
+        self._has_boxes = False  # text boxes on the page cover the start hint
+        self._caption = ""  # a line over the top of the canvas (what is shown, how to go back)
         self._tool = CanvasTool()
 
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -142,6 +144,30 @@ class CanvasView(QGraphicsView):
         if text != self._hint:
             self._hint = text
             self.viewport().update()
+
+    def set_has_boxes(self, has: bool) -> None:
+        """Text boxes on the page: the start hint would sit behind them, so it hides."""
+        if has != self._has_boxes:
+            self._has_boxes = has
+            self.viewport().update()
+
+    def set_caption(self, text: str) -> None:
+        """A line across the top of the canvas ("" for none), e.g. while a history preview shows."""
+        if text != self._caption:
+            self._caption = text
+            self.viewport().update()
+
+    def shown_image(self) -> QImage | None:
+        """What the canvas shows under the boxes and the mask (None: the blank page)."""
+        return self._item.pixmap().toImage() if self._has_image else None
+
+    @property
+    def caption(self) -> str:
+        return self._caption
+
+    @property
+    def hint_shown(self) -> bool:
+        return bool(self._hint) and not self._has_image and not self._has_boxes
 
     # -- tools --
 
@@ -312,14 +338,26 @@ class CanvasView(QGraphicsView):
         painter.fillRect(self._doc, _PAPER)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
-        if self._has_image or not self._hint:
+        if not self.hint_shown and not self._caption:
             return
         painter.save()
-        box = self.mapFromScene(self._doc).boundingRect()
         painter.resetTransform()
-        painter.setPen(_HINT)
-        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-        painter.drawText(box.adjusted(12, 12, -12, -12), flags, self._hint)
+        if self.hint_shown:
+            box = self.mapFromScene(self._doc).boundingRect()
+            painter.setPen(_HINT)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(box.adjusted(12, 12, -12, -12), flags, self._hint)
+        if self._caption:
+            metrics = painter.fontMetrics()
+            width = min(metrics.horizontalAdvance(self._caption) + 24, self.viewport().width() - 16)
+            band = QRectF((self.viewport().width() - width) / 2, 10, width, metrics.height() + 12)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(20, 22, 26, 225))
+            painter.drawRoundedRect(band, 6, 6)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(band, Qt.AlignmentFlag.AlignCenter,
+                             metrics.elidedText(self._caption, Qt.TextElideMode.ElideRight, int(width) - 16))
         painter.restore()
 
 

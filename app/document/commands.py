@@ -13,6 +13,7 @@ from app.document.model import DocumentModel
 from glm_core.project.textbox import TextBox
 
 _EDIT_BOX_ID = 1001  # QUndoCommand ids let consecutive small edits of one box merge
+_ARRANGE_ID = 1002
 
 
 class AddBox(QUndoCommand):
@@ -67,6 +68,35 @@ class EditBox(QUndoCommand):
 
     def undo(self):
         self.document._apply_box(self.before)
+
+
+class ArrangeBoxes(QUndoCommand):
+    """Several boxes changed together (align, distribute, a group move or nudge): one undo step
+    named after what was done. A canvas drag passes its `gesture`, so the whole drag of the group
+    stays one step; without one, every command is its own step."""
+
+    def __init__(self, document: DocumentModel, after: list[TextBox], text: str, gesture: int | None = None):
+        super().__init__(text)
+        self.document, self.gesture = document, gesture
+        self.before, self.after = [document.box(b.id) for b in after], list(after)
+
+    def id(self):
+        return _ARRANGE_ID
+
+    def mergeWith(self, other):
+        if (not isinstance(other, ArrangeBoxes) or self.gesture is None or other.gesture != self.gesture
+                or [b.id for b in other.after] != [b.id for b in self.after]):
+            return False
+        self.after = other.after
+        return True
+
+    def redo(self):
+        for box in self.after:
+            self.document._apply_box(box)
+
+    def undo(self):
+        for box in self.before:
+            self.document._apply_box(box)
 
 
 class ReorderBoxes(QUndoCommand):

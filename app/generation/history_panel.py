@@ -16,6 +16,7 @@ NO_VARIATION_TIP = ("Variations reuse the layout tokens of a run, which projects
 
 class HistoryPanel(QWidget):
     openRequested = Signal(object)  # HistoryItem
+    previewRequested = Signal(object)  # a single click: show it on the canvas without applying it
     rerunRequested = Signal(object)
     variationRequested = Signal(object)
     deleteRequested = Signal(object)
@@ -37,7 +38,8 @@ class HistoryPanel(QWidget):
         self.view.setUniformItemSizes(True)
         self.view.setWordWrap(True)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.empty = QLabel("Finished images appear here.\nDouble-click one to open it on the canvas.")
+        self.empty = QLabel("Finished images appear here.\nClick one to preview it on the canvas, "
+                            "double-click to open it.")
         self.empty.setObjectName("hint")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -62,6 +64,7 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.empty, 1)
 
+        self.view.clicked.connect(lambda _index: self._can_open and self._trigger(self.previewRequested))
         self.view.doubleClicked.connect(lambda _index: self._trigger(self.openRequested))
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().selectionChanged.connect(self._update_actions)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from app.mask.tools import TOOL_CLASSES
+from app.ui.resources import icon
 
 
 @dataclass
@@ -62,6 +63,7 @@ def build_mask_actions(window: QMainWindow) -> MaskActions:
     for cls in TOOL_CLASSES:
         action = _action(window, cls.title, _TOOL_TIPS[cls.name], cls.shortcut, checkable=True)
         action.setObjectName(f"maskTool_{cls.name}")
+        action.setIcon(icon(f"tool-{cls.name}"))
         group.addAction(action)
         tools[cls.name] = action
     show = _action(window, "Show Mask", "Show or hide the mask overlay", "Q", checkable=True)

@@ -92,6 +92,7 @@ class MaskPanel(QWidget):
             button = QToolButton()
             button.setObjectName("maskTool")
             button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)  # the icon and the name
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             tools.addWidget(button, 0, column)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar
 
 from app.canvas.view import CanvasTool
+from app.text.arrange import ArrangeActions
 from app.document.commands import SetSetting
 from app.document.model import DocumentModel
 from app.ui.bindings import bind, follow
@@ -52,6 +53,9 @@ class TextTools(QObject):
         self.layers_panel = LayersPanel(self.doc, self.selection)
         self.preview = PromptPreview(self.doc, window.create_panel.prompt.edit.toPlainText)
         self._build_actions(toolbar)
+        self.arrange = ArrangeActions(window, self.layer)
+        window.menuBar().insertMenu(view_menu.menuAction(), self.arrange.build_menu(window))
+        self.layers_panel.add_tool_rows(self.arrange.rows())
         self._add_docks(view_menu)
         self._connect()
         self.select_action.setChecked(True)
@@ -83,7 +87,9 @@ class TextTools(QObject):
         w = self.window
         self.text_dock = make_dock(w, "Text", "textDock", self.text_panel, scroll=True)
         self.layers_dock = make_dock(w, "Layers", "layersDock", self.layers_panel)
-        self.layout_dock = make_dock(w, "Layout", "layoutDock", self.preview)
+        self.layout_dock = make_dock(w, "Layout", "layoutDock", self.preview, scroll=True)
+        # A strip along the canvas that one resizes by its edge: dragging there must not tear it off.
+        self.layout_dock.setFeatures(self.layout_dock.features() & ~QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         # A strip under the canvas only (not under the side columns), so the Create panel keeps
         # its height and the composed prompt stays in view while boxes move.
@@ -109,7 +115,7 @@ class TextTools(QObject):
             view_menu.addAction(dock.toggleViewAction())
 
     def _default_sizes(self) -> None:
-        self.window.resizeDocks([self.layout_dock], [210], Qt.Orientation.Vertical)
+        self.window.resizeDocks([self.layout_dock], [300], Qt.Orientation.Vertical)
         self.window.resizeDocks([self.layout_dock, self.layers_dock], [520, 300], Qt.Orientation.Horizontal)
 
     def _connect(self) -> None:

@@ -78,18 +78,38 @@ def handle_points(box: TextBox, zoom: float) -> dict[str, tuple[float, float]]:
 
 
 class BoxSelection(QObject):
-    """The selected box, shared by the canvas, the Layers and the Text panels ("" = none)."""
+    """The selected boxes, shared by the canvas, the Layers and the Text panels. `current` is the
+    one the panels show ("" = none): the last one picked; `ids` all of them, in picking order."""
 
-    changed = Signal(str)
+    changed = Signal(str)  # the current box
+    idsChanged = Signal()  # which boxes are selected (one, several, none)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.current = ""
+        self.ids: tuple[str, ...] = ()
 
     def set(self, box_id: str) -> None:
-        if box_id != self.current:
-            self.current = box_id
-            self.changed.emit(box_id)
+        self.set_many((box_id,) if box_id else ())
+
+    def set_many(self, ids) -> None:
+        ids = tuple(dict.fromkeys(i for i in ids if i))
+        current = ids[-1] if ids else ""
+        ids_changed = ids != self.ids
+        self.ids = ids
+        if current != self.current:
+            self.current = current
+            self.changed.emit(current)
+        if ids_changed:
+            self.idsChanged.emit()
+
+    def toggle(self, box_id: str) -> None:
+        """Shift/Ctrl+click: add the box, or take it out again."""
+        self.set_many([i for i in self.ids if i != box_id] if box_id in self.ids else [*self.ids, box_id])
+
+    def discard(self, box_id: str) -> None:
+        if box_id in self.ids:
+            self.set_many([i for i in self.ids if i != box_id])
 
 
 def _cosmetic(color: QColor, width: float = 1.0, style=Qt.PenStyle.SolidLine) -> QPen:
@@ -170,7 +190,8 @@ class FrameItem(QGraphicsItem):
         super().__init__()
         self.setZValue(FRAME_Z)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.box: TextBox | None = None
+        self.box: TextBox | None = None  # one selected box: its frame and handles
+        self.group: list[TextBox] = []  # several selected boxes: an outline each, no handles
         self.guides: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
         self.rubber: QRectF | None = None
         self.canvas = QRectF(0, 0, 1024, 1024)
@@ -198,6 +219,20 @@ class FrameItem(QGraphicsItem):
             painter.drawRect(self.rubber)
         if self.box is not None and self.box.visible:
             self._paint_selection(painter, self.box, px)
+        for box in self.group:
+            self._paint_outline(painter, box)
+
+    def _paint_outline(self, painter: QPainter, box: TextBox) -> None:
+        painter.save()
+        painter.translate(box.x + box.width / 2, box.y + box.height / 2)
+        painter.rotate(box.rotation)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = QRectF(-box.width / 2, -box.height / 2, box.width, box.height)
+        dash = Qt.PenStyle.DashLine if box.locked else Qt.PenStyle.SolidLine
+        for pen in (_cosmetic(QColor(0, 0, 0, 140), 3.5), _cosmetic(ACCENT, 1.5, dash)):
+            painter.setPen(pen)
+            painter.drawRect(rect)
+        painter.restore()
 
     def _paint_selection(self, painter: QPainter, box: TextBox, px: float) -> None:
         painter.save()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.canvas.view import CanvasView
@@ -28,6 +28,8 @@ from app.text.items import (
     handle_points,
     to_local,
 )
+from glm_core.project.arrange import outline
+from glm_core.project.textbox import TextBox
 
 
 class TextLayer(QObject):
@@ -42,7 +44,7 @@ class TextLayer(QObject):
         self.ghost = True
         self.editor: InlineEditor | None = None
         self.document = document
-        selection.changed.connect(self._refresh_frame)
+        selection.idsChanged.connect(self._refresh_frame)
         view.installEventFilter(self)
         for signal, slot in ((document.boxAdded, self._added), (document.boxChanged, self._changed),
                              (document.boxRemoved, self._removed), (document.boxesReordered, self._restack),
@@ -56,6 +58,7 @@ class TextLayer(QObject):
         for item in self.items.values():
             self.view.scene().removeItem(item)
         self.items.clear()
+        self.view.set_has_boxes(False)
         for box in self.document.boxes:
             self._added(box.id)
 
@@ -64,6 +67,7 @@ class TextLayer(QObject):
         item.ghost = self.ghost
         self.view.scene().addItem(item)
         self.items[box_id] = item
+        self.view.set_has_boxes(True)
         self._restack()
 
     def _changed(self, box_id: str) -> None:
@@ -71,16 +75,16 @@ class TextLayer(QObject):
         if self.editor is not None and self.editor.box.id == box_id and box.text != self.editor.box.text:
             self.cancel_edit()  # changed under the editor (an undo): the editor's copy is stale
         self.items[box_id].set_box(box)
-        if not box.visible and self.selection.current == box_id:
-            self.selection.set("")
+        if not box.visible:
+            self.selection.discard(box_id)
         self._refresh_frame()
 
     def _removed(self, box_id: str) -> None:
         if self.editor is not None and self.editor.box.id == box_id:
             self.cancel_edit()
         self.view.scene().removeItem(self.items.pop(box_id))
-        if self.selection.current == box_id:
-            self.selection.set("")
+        self.view.set_has_boxes(bool(self.items))
+        self.selection.discard(box_id)
         self._refresh_frame()
 
     def _restack(self) -> None:
@@ -88,8 +92,9 @@ class TextLayer(QObject):
             self.items[box.id].setZValue(TEXT_Z + index / 1000)  # back to front, below FRAME_Z
 
     def _refresh_frame(self, *_args) -> None:
-        current = self.selection.current
-        self.frame.box = self.document.box(current) if current in self.items else None
+        chosen = [self.document.box(i) for i in self.selection.ids if i in self.items]
+        self.frame.box = chosen[0] if len(chosen) == 1 else None
+        self.frame.group = chosen if len(chosen) > 1 else []
         self.frame.canvas = QRectF(0, 0, *self.document.size)
         self.frame.refresh()
 
@@ -101,6 +106,16 @@ class TextLayer(QObject):
             item.update()
 
     # -- geometry for the tools --
+
+    def selected_boxes(self) -> list[TextBox]:
+        """The selected boxes, back to front."""
+        chosen = set(self.selection.ids)
+        return [b for b in self.document.boxes if b.id in chosen]
+
+    def boxes_in(self, rect: QRectF) -> list[str]:
+        """The visible boxes a rubber band touches, back to front."""
+        return [b.id for b in self.document.boxes
+                if b.visible and QRectF(QPointF(*outline(b)[:2]), QPointF(*outline(b)[2:])).intersects(rect)]
 
     def box_at(self, x: float, y: float) -> str:
         """The front-most visible box under a document point ("" for none)."""

@@ -14,11 +14,13 @@ from PySide6.QtCore import QByteArray, QEvent, QMimeData, QRect, QSize, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGridLayout,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QStyle,
     QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -56,6 +58,9 @@ class _Delegate(QStyledItemDelegate):
         box = self.panel.box_for(index.data(ID_ROLE))
         if box is None:
             return
+        if box.id in self.panel.selection.ids:  # one of several selected on the canvas: highlighted too
+            option = QStyleOptionViewItem(option)
+            option.state |= QStyle.StateFlag.State_Selected
         style = option.widget.style() if option.widget else None
         if style is not None:
             style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
@@ -119,6 +124,16 @@ class _LayerList(QListWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+
+    def mousePressEvent(self, event) -> None:
+        """Shift or Ctrl+click adds a box to the selection (or takes it out), as on the canvas."""
+        item = self.itemAt(event.position().toPoint())
+        adding = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
+        if item is not None and event.modifiers() & adding and event.button() == Qt.MouseButton.LeftButton:
+            self.panel.selection.toggle(item.data(ID_ROLE))
+            event.accept()
+            return
+        super().mousePressEvent(event)
 
     def mimeTypes(self) -> list[str]:
         return [LAYER_MIME, *super().mimeTypes()]
@@ -196,12 +211,28 @@ class LayersPanel(QWidget):
         layout.addLayout(buttons)
         self.list.currentItemChanged.connect(self._current_changed)
         selection.changed.connect(self._select)
+        selection.idsChanged.connect(self._repaint)
         # A changed box only repaints its row: rebuilding under a click on a toggle would pull
         # the row out from under the delegate handling it.
         for signal in (document.boxAdded, document.boxRemoved, document.boxesReordered):
             signal.connect(self.rebuild)
         document.boxChanged.connect(self._repaint)
         self.rebuild()
+
+    def add_tool_rows(self, rows) -> None:
+        """Rows of small buttons above the list (Align and Distribute), each following its action."""
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        for row, actions in enumerate(rows):
+            for column, action in enumerate(actions):
+                button = QToolButton()
+                button.setDefaultAction(action)
+                button.setAutoRaise(True)
+                button.setIconSize(QSize(16, 16))
+                button.setFixedSize(26, 26)  # a narrow Layers dock still shows them all
+                grid.addWidget(button, row, column)
+        grid.setColumnStretch(grid.columnCount(), 1)
+        self.layout().insertLayout(0, grid)
 
     def _button(self, icon_name: str, tip: str, slot) -> QToolButton:
         button = QToolButton()

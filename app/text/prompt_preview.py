@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QSizePolicy,
+    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -32,6 +33,21 @@ GUIDE_TIP = ("Off by default: not yet shown to improve results.\n"
 OVERLAY_TIP = ("Draw the text boxes as real text over the image on export and copy, at full resolution:\n"
                "every word exactly right, whatever the model drew. The canvas shows it as it will be.")
 _PIN_EDIT_MS = 500  # a pinned-prompt edit becomes one undo step after this pause in typing
+
+
+class _WrappedLabel(QLabel):
+    """A word-wrapped label that asks for the height its lines need at its width: the splitter
+    above it (and the dock) then never cut its last line off."""
+
+    def __init__(self):
+        super().__init__()
+        self.setWordWrap(True)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width()) if self.text() else 0
+        if needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
 
 
 class PromptPreview(QWidget):
@@ -50,10 +66,10 @@ class PromptPreview(QWidget):
                                    "Unpin: follow the scene and the text boxes again.")
         self.view = QPlainTextEdit()
         self.view.setObjectName("composedPrompt")
-        self.view.setMinimumHeight(44)  # small windows stay possible; the dock is usually taller
-        self.notices = QLabel()
+        # Three lines at least, so the prompt reads as a prompt; the splitter below gives it more.
+        self.view.setMinimumHeight(self.view.fontMetrics().lineSpacing() * 3 + 14)
+        self.notices = _WrappedLabel()
         self.notices.setObjectName("hint")
-        self.notices.setWordWrap(True)
         self.overlay = QCheckBox("Overlay my text")
         self.overlay.setObjectName("overlayText")
         self.overlay.setToolTip(OVERLAY_TIP)
@@ -67,20 +83,38 @@ class PromptPreview(QWidget):
         header = QHBoxLayout()
         header.addWidget(title, 1)
         header.addWidget(self.pin_button)
-        # Labels may be cut rather than widen the strip: small windows keep fitting beside Layers.
-        for label in (title, self.overlay, self.guide):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Wide enough for the title beside Pin (its bold face comes from the style sheet, later) and
+        # both switches; a narrower dock scrolls sideways.
+        self.setMinimumWidth(260)
+        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         options = QHBoxLayout()
         options.setSpacing(12)
-        options.addWidget(self.overlay, 1)
-        options.addWidget(self.guide, 1)
+        options.addWidget(self.overlay)
+        options.addWidget(self.guide)
+        options.addStretch(1)
+        # The prompt above, notes and switches below, with a handle between them: dragging it gives
+        # the prompt more lines (the dock's own edge resizes the strip against the canvas).
+        details = QWidget()
+        self.details = QVBoxLayout(details)  # the text check adds its switch and summary here
+        self.details.setContentsMargins(0, 4, 0, 0)
+        self.details.setSpacing(6)
+        self.details.addWidget(self.notices)
+        self.details.addLayout(options)
+        self.details.addStretch(1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("layoutSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(details)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self._handle_moved = False  # until the user drags the handle, the prompt gets all spare room
+        self.splitter.splitterMoved.connect(lambda *_: setattr(self, "_handle_moved", True))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 10)
         layout.setSpacing(6)
         layout.addLayout(header)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.notices)
-        layout.addLayout(options)
+        layout.addWidget(self.splitter, 1)
 
         self.pin_button.toggled.connect(self._pin_toggled)
         self.view.textChanged.connect(self._typed)
@@ -88,6 +122,12 @@ class PromptPreview(QWidget):
         for signal in (document.boxAdded, document.boxChanged, document.boxRemoved, document.boxesReordered,
                        document.promptsChanged, document.sizeChanged):
             signal.connect(self.refresh)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self._handle_moved:
+            below = self.splitter.widget(1).minimumSizeHint().height()
+            self.splitter.setSizes([max(sum(self.splitter.sizes()) - below, 0), below])
         self.refresh()
 
     # -- what is sent --

@@ -99,9 +99,9 @@ class TextCheck(QObject):
         row.addWidget(self.switch, 1)
         row.addWidget(self.check_now)
         row.addWidget(self.fix_all)
-        preview = self.tools.preview.layout()
-        preview.addLayout(row)
-        preview.addWidget(self.summary)
+        details = self.tools.preview.details
+        details.insertLayout(details.count() - 1, row)  # above the stretch
+        details.insertWidget(details.count() - 1, self.summary)
         # The Text dock: the selected box's check and its fix, under its fields.
         self.box_status = QLabel()
         self.box_status.setObjectName("boxCheck")

@@ -12,13 +12,16 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QGraphicsView
 
 from app.canvas.view import CanvasTool
-from app.document.commands import AddBox, EditBox, RemoveBox
+from app.document.commands import AddBox, EditBox
+from app.text.arrange import delete_boxes, push_arrange
 from app.text.snapping import SNAP_PX, snap_move, snap_resize, targets
 from app.text.items import HANDLES, MIN_BOX, gestures, to_local, to_scene
 from app.text.layer import TextLayer
+from glm_core.project.arrange import move, outline
 from glm_core.project.textbox import TextBox
 
 _CURSORS = {"tl": Qt.CursorShape.SizeFDiagCursor, "br": Qt.CursorShape.SizeFDiagCursor,
@@ -34,10 +37,16 @@ def _snapping(event) -> bool:
     return not event.modifiers() & Qt.KeyboardModifier.AltModifier  # Alt: place freely
 
 
-def _targets(layer: TextLayer, moving: str):
+def _targets(layer: TextLayer, moving=()):
+    """What a drag snaps to: the canvas and the visible boxes not in `moving` (ids)."""
     doc = layer.document
-    others = [(b.x, b.y, b.width, b.height) for b in doc.boxes if b.id != moving and b.visible]
+    others = [(b.x, b.y, b.width, b.height) for b in doc.boxes if b.id not in moving and b.visible]
     return targets(doc.size, others)
+
+
+def _adding(event) -> bool:
+    """Shift or Ctrl(Cmd)+click adds to the selection, as in other design apps."""
+    return bool(event.modifiers() & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier))
 
 
 class _DoubleClicks(QObject):
@@ -93,10 +102,21 @@ class SelectTool(CanvasTool):
             layer.commit_edit()
         handle = layer.handle_at(pos.x(), pos.y())
         box_id = layer.frame.box.id if handle else layer.box_at(pos.x(), pos.y())
-        layer.selection.set(box_id)
-        if box_id and not layer.document.box(box_id).locked:
-            self._drag = {"mode": handle or "move", "box": layer.document.box(box_id), "start": QPointF(pos),
-                          "gesture": next(gestures)}
+        if not box_id:  # on the empty canvas: a rubber band (with Shift/Ctrl it adds to the selection)
+            kept = layer.selection.ids if _adding(event) else ()
+            layer.selection.set_many(kept)
+            self._drag = {"mode": "band", "start": QPointF(pos), "kept": kept}
+            return True
+        if _adding(event):
+            layer.selection.toggle(box_id)
+            return True
+        if handle or box_id not in layer.selection.ids:
+            layer.selection.set(box_id)
+        start = {"start": QPointF(pos), "gesture": next(gestures)}
+        if len(layer.selection.ids) > 1:
+            self._drag = {"mode": "group", "boxes": layer.selected_boxes(), **start}
+        elif not layer.document.box(box_id).locked:
+            self._drag = {"mode": handle or "move", "box": layer.document.box(box_id), **start}
         return True
 
     def move(self, view, pos, event) -> bool:
@@ -105,7 +125,16 @@ class SelectTool(CanvasTool):
                 handle = self.layer.handle_at(pos.x(), pos.y())
                 view.viewport().setCursor(_CURSORS.get(handle, self.cursor))
             return False
-        drag, box = self._drag, self._drag["box"]
+        drag = self._drag
+        if drag["mode"] == "band":
+            rect = QRectF(drag["start"], pos).normalized()
+            self.layer.set_rubber(rect)
+            self.layer.selection.set_many([*drag["kept"], *self.layer.boxes_in(rect)])
+            return True
+        if drag["mode"] == "group":
+            self._move_group(drag, pos - drag["start"], _snapping(event), view.zoom)
+            return True
+        box = drag["box"]
         zoom = view.zoom
         if drag["mode"] == "move":
             new, guides = self._moved(box, pos - drag["start"], _snapping(event), zoom)
@@ -127,15 +156,32 @@ class SelectTool(CanvasTool):
         self._end_drag()
         return True
 
+    def _move_group(self, drag: dict, delta: QPointF, snap: bool, zoom: float) -> None:
+        """The selected boxes follow the mouse together; their common outline snaps."""
+        boxes = drag["boxes"]
+        dx, dy = delta.x(), delta.y()
+        if snap:
+            outlines = [outline(b) for b in boxes]
+            left, top = min(o[0] for o in outlines), min(o[1] for o in outlines)
+            right, bottom = max(o[2] for o in outlines), max(o[3] for o in outlines)
+            ids = {b.id for b in boxes}
+            s = snap_move((left + dx, top + dy, right - left, bottom - top), _targets(self.layer, ids), SNAP_PX / zoom)
+            dx, dy = dx + s.dx, dy + s.dy
+            self.layer.set_guides(s.guides_x, s.guides_y)
+        else:
+            self.layer.set_guides()
+        push_arrange(self.layer.document, move(boxes, dx, dy), f"Move {len(boxes)} text boxes", drag["gesture"])
+
     def _end_drag(self) -> None:
         self._drag = None
         self.layer.set_guides()
+        self.layer.set_rubber(None)
 
     def _moved(self, box: TextBox, delta: QPointF, snap: bool, zoom: float):
         x, y = box.x + delta.x(), box.y + delta.y()
         if not snap:
             return replace(box, x=x, y=y), ((), ())
-        s = snap_move((x, y, box.width, box.height), _targets(self.layer, box.id), SNAP_PX / zoom)
+        s = snap_move((x, y, box.width, box.height), _targets(self.layer, (box.id,)), SNAP_PX / zoom)
         return replace(box, x=x + s.dx, y=y + s.dy), (s.guides_x, s.guides_y)
 
     def _resized(self, box: TextBox, handle: str, pos: QPointF, snap: bool, zoom: float):
@@ -157,7 +203,7 @@ class SelectTool(CanvasTool):
         guides = ((), ())
         if snap and abs(box.rotation) < 0.01:  # edges of a turned box are not vertical lines
             edges = ("l" if fx < 0 else "r" if fx > 0 else "") + ("t" if fy < 0 else "b" if fy > 0 else "")
-            snapped, s = snap_resize(rect, edges, _targets(self.layer, box.id), SNAP_PX / zoom)
+            snapped, s = snap_resize(rect, edges, _targets(self.layer, (box.id,)), SNAP_PX / zoom)
             if snapped[2] >= MIN_BOX and snapped[3] >= MIN_BOX:
                 rect, guides = snapped, (s.guides_x, s.guides_y)
         return replace(box, x=rect[0], y=rect[1], width=rect[2], height=rect[3]), guides
@@ -174,27 +220,35 @@ class SelectTool(CanvasTool):
 
     def key(self, view, event) -> bool:
         layer = self.layer
-        current = layer.selection.current
-        if layer.editing or not current:
+        if layer.editing:
             return False
-        doc, box = layer.document, layer.document.box(current)
-        key = event.key()
+        key, doc = event.key(), layer.document
+        if event.matches(QKeySequence.StandardKey.SelectAll):
+            layer.selection.set_many([b.id for b in doc.boxes if b.visible])
+            return True
+        boxes = layer.selected_boxes()
+        if not boxes:
+            return False
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            if not box.locked:
-                doc.undo_stack.push(RemoveBox(doc, current))
+            delete_boxes(doc, boxes)
             return True
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2):
-            layer.start_edit(current)
+            layer.start_edit(layer.selection.current)
             return True
         if key == Qt.Key.Key_Escape:
             layer.selection.set("")
             return True
         arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
-        if key in arrows and not box.locked:
+        if key in arrows:
             step = 10 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
             dx, dy = arrows[key]
-            doc.undo_stack.push(EditBox(doc, replace(box, x=box.x + dx * step, y=box.y + dy * step), "move",
-                                        "Nudge text box"))
+            if len(boxes) == 1:
+                if not boxes[0].locked:  # consecutive nudges of one box merge (EditBox)
+                    box = boxes[0]
+                    doc.undo_stack.push(EditBox(doc, replace(box, x=box.x + dx * step, y=box.y + dy * step),
+                                                "move", "Nudge text box"))
+            else:
+                push_arrange(doc, move(boxes, dx * step, dy * step), f"Nudge {len(boxes)} text boxes")
             return True
         return False
 
@@ -258,7 +312,7 @@ class TextTool(CanvasTool):
             return rect
         edges = ("l" if pos.x() < start.x() else "r") + ("t" if pos.y() < start.y() else "b")
         (x, y, w, h), s = snap_resize((rect.x(), rect.y(), rect.width(), rect.height()), edges,
-                                      _targets(self.layer, ""), SNAP_PX / zoom)
+                                      _targets(self.layer), SNAP_PX / zoom)
         self.layer.set_guides(s.guides_x, s.guides_y)
         return QRectF(x, y, max(w, 0), max(h, 0))
 

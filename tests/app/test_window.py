@@ -81,3 +81,60 @@ def test_recent_prompts_menu_fills_the_editor(window, settings):
     assert [a.text() for a in actions] == ["second poster && more", "first poster"]
     actions[1].trigger()
     assert window.create_panel.prompt.text == "first poster"
+
+
+def test_the_status_bar_shows_the_zoom_and_its_menu_resets_it(window, qtbot):
+    canvas, zoom = window.canvas, window.zoom_indicator
+    assert zoom.isVisible() and zoom.text() == f"{round(canvas.zoom * 100)}%"
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert zoom.text() == "100%"
+    qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert zoom.text() == f"{round(canvas.zoom * 100)}%" != "100%"
+    offered = {a.text() for a in zoom.menu().actions()}
+    assert {"&Fit to Window", "&Actual Pixels"} <= offered
+    next(a for a in zoom.menu().actions() if a.text() == "&Actual Pixels").trigger()
+    assert zoom.text() == "100%" and canvas.zoom == 1.0
+    canvas.set_zoom(0.05)
+    assert zoom.text() == "5.0%"
+
+
+def test_the_start_hint_hides_once_there_are_text_boxes(window):
+    from app.document.commands import AddBox
+    from glm_core.project.textbox import TextBox
+
+    assert window.canvas.hint_shown
+    window.doc.undo_stack.push(AddBox(window.doc, TextBox("JAZZ", 10, 10, 300, 80)))
+    assert not window.canvas.hint_shown
+    window.doc.undo_stack.undo()
+    assert window.canvas.hint_shown
+
+
+def test_every_tool_in_the_tools_bar_has_an_icon(window):
+    actions = [a for a in window.tools_bar.actions() if not a.isSeparator()]
+    assert {a.text() for a in actions} >= {"Select", "Text", "Brush", "Eraser", "Rectangle", "Lasso"}
+    assert [a.text() for a in actions if a.icon().isNull()] == []
+    assert all(not a.icon().pixmap(24, 24).isNull() for a in actions)  # the SVG files exist and render
+
+
+def test_about_names_versions_model_licences_and_copies(window, qtbot):
+    import PySide6
+    from PySide6.QtWidgets import QApplication
+    from app.ui.about import AboutDialog, about_text
+
+    dialog = AboutDialog(None, window)
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    for part in ("GLM-Image Studio", "Python 3.", f"PySide6 {PySide6.__version__}", "Model: none loaded",
+                 "MIT", "Noto Sans CJK", "SIL Open Font License", "https://huggingface.co/zai-org/GLM-Image"):
+        assert part in text, part
+    assert dialog.text.isReadOnly()
+    dialog.copy_button.click()
+    assert QGuiApplication.clipboard().text() == text
+    QApplication.clipboard().clear()
+
+
+def test_about_names_the_loaded_model(demo_window):
+    from app.ui.about import about_text
+
+    text = about_text(demo_window.session.report)
+    assert "Model: Demo model" in text and "Device: CPU" in text and "Weights: AR" in text

@@ -20,7 +20,7 @@ from PIL import Image
 
 from cli.main import main as cli_main
 from glm_core.project.metadata import read_recipe
-from glm_core.project import HistoryEntry, ImageLayer, Project, save_project
+from glm_core.project import HistoryEntry, ImageLayer, Project, load_project, save_project
 from glm_core.project.prompt_composer import compose_prompt
 from glm_core.generation.recipe import Recipe
 from glm_core.project.textbox import TextBox
@@ -332,3 +332,31 @@ def test_a_damaged_or_missing_project_fails_with_one_line(project_file, tmp_path
     line = one_error_line(capsys)
     assert "bad.glmstudio" in line and ("cannot be opened" in line or "cannot open" in line)
     assert not (tmp_path / "o.png").exists()
+
+
+def test_project_align_and_distribute_arrange_boxes_and_save_in_place(tmp_path, capsys):
+    boxes = [TextBox("A", 10, 20, 100, 40), TextBox("B", 200, 100, 50, 60), TextBox("C", 60, 300, 200, 20)]
+    path = saved(tmp_path, boxes=boxes)
+    ids = ",".join(b.id for b in boxes)
+    assert run("project", "align", path, "--boxes", ids, "--to", "right") == 0
+    assert [b.x for b in load_project(path).boxes] == [160, 210, 60]
+    assert run("project", "distribute", path, "--boxes", ids, "--axis", "y") == 0
+    assert [b.y for b in load_project(path).boxes] == [20, 150, 300]
+    assert run("project", "align", path, "--boxes", boxes[0].id, "--to", "left") == 0  # one box: the canvas
+    assert load_project(path).boxes[0].x == 0
+    assert "boxes moved" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["align", "--boxes", "nope", "--to", "left"], "no text box nope"),
+    (["distribute", "--boxes", "{a},{b}", "--axis", "x"], "at least 3"),
+    (["align", "--boxes", "{a},{a}", "--to", "top"], "twice"),
+])
+def test_project_arrange_mistakes_fail_with_one_line_and_leave_the_file(tmp_path, capsys, args, reason):
+    boxes = [TextBox("A", 10, 20, 100, 40), TextBox("B", 200, 100, 50, 60)]
+    path = saved(tmp_path, boxes=boxes)
+    before = path.read_bytes()
+    args = [a.format(a=boxes[0].id, b=boxes[1].id) for a in args]
+    assert run("project", args[0], path, *args[1:]) == 1
+    assert reason in one_error_line(capsys)
+    assert path.read_bytes() == before

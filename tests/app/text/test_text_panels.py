@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QFont
 from PySide6.QtWidgets import QApplication
-from text_helpers import press, release, text_tools
+from text_helpers import press, release, text_tools, window_with_boxes
 
 from app.document.commands import AddBox
 from app.text.layers_panel import toggle_rects
@@ -16,14 +16,9 @@ from glm_core.project.textbox import TextBox
 
 @pytest.fixture
 def setup(make_window, qtbot):
-    window = make_window(source=None)
-    tools = text_tools(window)
-    qtbot.waitExposed(window)
-    doc = tools.doc
     title = TextBox("SUMMER JAZZ", 100, 80, 800, 150, role="title")
     sub = TextBox("夏日爵士", 200, 300, 600, 90, role="subtitle", weight=400)
-    for box in (title, sub):
-        doc.undo_stack.push(AddBox(doc, box))
+    window, tools, doc = window_with_boxes(make_window, qtbot, (title, sub))
     return window, tools, doc, title, sub
 
 

@@ -64,3 +64,16 @@ def commit_text(widget, text: str) -> None:
     event = QInputMethodEvent()
     event.setCommitString(text)
     QApplication.sendEvent(widget, event)
+
+
+def window_with_boxes(make_window, qtbot, boxes):
+    """A shown window without a model whose document holds `boxes`: (window, text tools, document)."""
+    from app.document.commands import AddBox
+
+    window = make_window(source=None)
+    tools = text_tools(window)
+    qtbot.waitExposed(window)
+    doc = tools.doc
+    for box in boxes:
+        doc.undo_stack.push(AddBox(doc, box))
+    return window, tools, doc
