@@ -108,7 +108,7 @@ class StudioStatusBar(QStatusBar):
             self.device.setText("")
             return
         name = "Demo model (noise)" if report.is_demo else describe_source(report.model_id)
-        self.model.setText(f"{name} · {describe_quant(report.quant)}")
+        self.model.setText(f"{name} · {describe_quant(report.quant, report.dtype)}")
         offload = _OFFLOAD_SHORT.get(report.plan.offload, report.plan.offload)
         self.device.setText(f"{report.device.upper()} · {offload}")
         self.refresh_memory()

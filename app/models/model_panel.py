@@ -233,7 +233,7 @@ class ModelPanel(QWidget):
         self.state.setText(f"<b>{report.model_id}</b> · {report.revision[:12]} · loaded in {report.seconds:.1f} s")
         self.demo_badge.setVisible(report.is_demo)
         self.device_value.setText(f"{report.device.upper()} · {report.dtype}")
-        self.quant_value.setText(describe_quant(report.quant))
+        self.quant_value.setText(describe_quant(report.quant, report.dtype))
         self.show_plan(report.plan)
         self.notices.setText("\n".join(f"⚠ {notice}" for notice in report.notices))
         self.notices.setVisible(bool(report.notices))

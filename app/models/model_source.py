@@ -46,6 +46,14 @@ def needs_download(source: str) -> bool:
 _COMPONENT_NAMES = {"vision_language_encoder": "AR", "transformer": "DiT"}
 
 
-def describe_quant(quant: dict[str, str]) -> str:
-    """{"vision_language_encoder": "nf4", "transformer": "bf16"} -> "AR nf4 · DiT bf16"."""
-    return " · ".join(f"{_COMPONENT_NAMES.get(name, name)} {mode}" for name, mode in quant.items())
+_SHORT_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
+
+
+def describe_quant(quant: dict[str, str], dtype: str | None = None) -> str:
+    """{"vision_language_encoder": "nf4", "transformer": "bf16"} -> "AR nf4 · DiT bf16". With the
+    model's `dtype`, an unquantized part says the precision it really runs in: "AR fp32" on a CPU,
+    not "AR bf16" beside "CPU · float32"."""
+    def mode_in_effect(mode: str) -> str:
+        return _SHORT_DTYPES.get(dtype, mode) if mode == "bf16" and dtype else mode
+
+    return " · ".join(f"{_COMPONENT_NAMES.get(name, name)} {mode_in_effect(mode)}" for name, mode in quant.items())

@@ -38,7 +38,7 @@ def model_lines(report: LoadReport | None) -> list[str]:
         return ["Model: none loaded"]
     name = "Demo model (random weights, makes noise)" if report.is_demo else describe_source(report.model_id)
     lines = [f"Model: {name}" + (f" @ {report.revision[:12]}" if report.revision and not report.is_demo else ""),
-             f"Weights: {describe_quant(report.quant)}",
+             f"Weights: {describe_quant(report.quant, report.dtype)}",
              f"Device: {report.device.upper()} · offload {report.plan.offload}"]
     if not report.is_demo:
         lines.append(f"Folder: {report.folder}")

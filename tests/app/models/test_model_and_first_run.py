@@ -48,7 +48,7 @@ def test_model_panel_shows_what_is_in_effect_and_switches_quantization(make_wind
     panel = window.model_panel
     assert panel.demo_badge.isVisibleTo(panel) and "noise" in panel.demo_badge.text()
     assert panel.device_value.text() == "CPU · float32"
-    assert panel.quant_value.text() == "AR bf16 · DiT bf16"
+    assert panel.quant_value.text() == "AR fp32 · DiT fp32"  # what runs, not "bf16" beside "float32"
     assert panel.peak_value.text().startswith("≈ ") and "free" in panel.peak_value.text()
     assert "everything stays on the device" in panel.offload_value.text()
     assert panel.offload_value.toolTip()  # the planner's reason
@@ -58,7 +58,7 @@ def test_model_panel_shows_what_is_in_effect_and_switches_quantization(make_wind
     with qtbot.waitSignal(window.session.modelChanged, timeout=60_000, check_params_cb=loaded):
         panel.load_button.click()
     # On a CPU only the AR model can be quantized, and the panel says so.
-    assert panel.quant_value.text() == "AR nf4 · DiT bf16"
+    assert panel.quant_value.text() == "AR nf4 · DiT fp32"
     assert panel.notices.isVisibleTo(panel) and "DiT" in panel.notices.text()
     assert settings.quant == "nf4"
 
