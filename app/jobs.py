@@ -5,7 +5,7 @@
   deliver its timers and cross-thread wake-ups).
 - `JobRunner`: one job at a time, numbered; cancel makes the job stale at once (whatever it still
   reports is dropped), and the next job starts only once the last one has wound down.
-- `ThreadTask`: a blocking call (a download, a verify) on a thread of its own, awaited in a job,
+- `ThreadTask`: a blocking call (a download, a verify, a project write) on a thread of its own, awaited in a job,
   its progress coalesced to the newest value; cancelled through its threading.Event.
 - `NewestValue`: the newest-value mailbox between a worker thread and the GUI thread (download
   progress, the text check), so a fast stream of values never queues up behind a busy GUI.

@@ -37,12 +37,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from app.document.base_image import Document
 from app.document.model import DocumentModel
 from app.generation.history import HistoryItem, make_thumbnail
+from app.jobs import JobRunner, ThreadTask, wait_blocking
 from app.ui.images import pil_to_qimage, qimage_to_pil
 from glm_core.project import HistoryEntry, ImageLayer, Project
 # The file-side conventions (base layer, its recipe, the Create panel's settings) are shared with
@@ -195,22 +196,19 @@ def describe_write_error(exc: BaseException) -> str:
 
 
 class BackgroundWriter(QObject):
-    """Runs writes one at a time on a private thread; `finished` comes on the GUI thread.
+    """Runs writes one at a time off the GUI thread, on the window's one job runner (app/jobs.py:
+    each write a ThreadTask, chained so they keep their order); `finished` comes on the GUI thread.
 
     PNG-encoding a project's images takes seconds for big ones: never on the GUI thread.
-    wait() blocks until every queued write is done and delivers their results at once (for
-    closing, and for "save before opening another document")."""
+    wait() runs the GUI's loop until every queued write is done and delivers their results at once
+    (for closing, and for "save before opening another document")."""
 
     finished = Signal(object)  # WriteJob
 
-    _done = Signal(object)  # from the pool thread; queued to the GUI thread
-
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._jobs = JobRunner()
         self._pending: list[WriteJob] = []
-        self._done.connect(self._deliver)
 
     @property
     def busy(self) -> bool:
@@ -220,24 +218,23 @@ class BackgroundWriter(QObject):
         job = WriteJob(work, token, path)
         self._pending.append(job)
 
-        def task() -> None:
+        async def write() -> None:
             try:
-                work()
+                await ThreadTask(lambda _report, _cancel: work(), lambda _value: None, name="project-writer").run()
             except Exception as exc:  # noqa: BLE001 - reported to the user, never lost in a thread
                 log.exception("background write failed (%s)", path)
                 job.error, job.details = describe_write_error(exc), traceback.format_exc()
             job.done = True
-            self._done.emit(job)
+            self._deliver(job)
 
-        self._pool.start(task)
+        self._jobs.after(write)
         return job
 
     def wait(self) -> None:
-        self._pool.waitForDone()
+        wait_blocking(self._jobs.idle())
         for job in list(self._pending):
             self._deliver(job)
 
-    @Slot(object)
     def _deliver(self, job: WriteJob) -> None:
         if job.delivered:
             return  # wait() already delivered it

@@ -11,7 +11,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QImage, QPainter
 
 from app.document.commands import EditMask
-from glm_core.generation.events import Phase, PhaseChanged
+from glm_core.generation.events import Phase
 from glm_core.generation.masking import feather, prepare_mask
 
 
@@ -32,10 +32,10 @@ def paint_mask(doc, rect: QRect) -> None:
 
 
 def phases_of(window):
-    """The phases the worker reports from now on."""
+    """The phases the engine reports from now on, as the session's progress shows them."""
     seen = []
-    window.session._worker.progress.connect(
-        lambda _job, event: seen.append(event.phase) if isinstance(event, PhaseChanged) else None)
+    session = window.session
+    session.progressed.connect(lambda: seen.append(session.tracker.phase))
     return seen
 
 
