@@ -26,6 +26,19 @@ def _overlay_boxes(job) -> tuple[dict, ...]:
 def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], cancel) -> int:
     """Load, generate, check and save; the exit code. Each saved file is added to `written` at
     once, so a Ctrl+C in any phase can take them all back."""
+    engine = _engine(args)
+    try:
+        report = _load(engine, args, sink, cancel)
+        if report is None:
+            return EXIT_CANCELLED
+        return _generate_and_save(engine, report, args, job, overlay, outputs, sink, written, cancel)
+    finally:
+        # A job's thread may still be freeing its hooks after its last event: it must end before
+        # this process does (a thread inside torch at exit aborts with "terminate called").
+        asyncio.run(engine.close())
+
+
+def _generate_and_save(engine, report, args, job, overlay, outputs, sink, written, cancel) -> int:
     from cli.text_check import check_and_fix
     from glm_core.generation.batch import plan_batch
     from glm_core.generation.events import Finished
@@ -33,11 +46,6 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
 
     def stopped() -> int:  # a run gave no image: cancelled, or failed (its event said why)
         return EXIT_CANCELLED if cancel.is_set() else sink.exit_code()
-
-    loaded = _load(args, sink, cancel)
-    if loaded is None:
-        return EXIT_CANCELLED
-    engine, report = loaded
 
     def run(request) -> Finished | None:
         done = _drain(engine, lambda: engine.generate(request), sink, cancel)
@@ -66,25 +74,29 @@ def make(args, job, overlay, outputs: list[Path], sink, written: list[Path], can
     return EXIT_CANCELLED if cancel.is_set() else text_exit
 
 
-def _load(args, sink, cancel):
-    """(engine, its LoadReport) with the model loaded or the server reached; None on Ctrl+C.
-    A load that fails is a CliError: its one line is the reason."""
+def _engine(args):
+    """A GLM-Image server's engine with --engine (no torch here), else the model in this process."""
+    if args.engine is not None:
+        from cli.generate_remote import remote_engine
+
+        return remote_engine(args)
+    from glm_core.engine.in_process import InProcessEngine
+
+    return InProcessEngine()
+
+
+def _load(engine, args, sink, cancel):
+    """The LoadReport once the model is loaded or the server reached; None on Ctrl+C. A load that
+    fails is a CliError: its one line is the reason."""
     from glm_core.generation.events import Cancelled, Failed, Loaded
+    from glm_core.models.load_report import LoadOptions
 
     def progress(event) -> None:  # the load's steps go to --events; how it ended is said below
         if not isinstance(event, (Failed, Cancelled)):
             sink(event)
 
-    if args.engine is not None:  # a GLM-Image server: no torch here
-        from cli.generate_remote import remote_engine
-
-        engine, options = remote_engine(args), None
-    else:
-        from glm_core.engine.in_process import InProcessEngine
-        from glm_core.models.load_report import LoadOptions
-
-        engine = InProcessEngine()
-        options = LoadOptions(source=args.model, quant=args.quant, device=args.device, offload=args.offload)
+    options = None if args.engine is not None else LoadOptions(
+        source=args.model, quant=args.quant, device=args.device, offload=args.offload)
     ended = _drain(engine, lambda: engine.load(options), progress, cancel)
     if isinstance(ended, Failed):
         raise CliError(ended.message)
@@ -92,7 +104,7 @@ def _load(args, sink, cancel):
         return None
     for notice in ended.report.notices:
         print(f"note: {notice}", file=sys.stderr)
-    return engine, ended.report
+    return ended.report
 
 
 def _drain(engine, begin, sink, cancel):

@@ -73,7 +73,7 @@ def test_project_info_into_a_closed_pipe_ends_quietly(tmp_path):
 
 
 def test_prompt_that_is_not_utf8_is_refused_before_the_model_loads(tmp_path, capsys, monkeypatch):
-    def no_model(args, sink, cancel):
+    def no_model(engine, args, sink, cancel):
         raise AssertionError("the model was loaded for a prompt that cannot be tokenized")
     monkeypatch.setattr(cli.generate_run, "_load", no_model)
     # A non-UTF-8 byte on the command line reaches Python as a lone surrogate (surrogateescape).
