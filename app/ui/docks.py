@@ -10,12 +10,28 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar, QW
 class _PanelScroll(QScrollArea):
     """Scrolls up and down; sideways only when the dock is made narrower than its panel needs (a
     scroll bar then, never a cut-off right edge). Shown the first time narrower than that (the
-    window's default layout, an older saved one), it widens its dock to fit the panel."""
+    window's default layout, an older saved one), it widens its dock to fit the panel; when the
+    panel grows later (Cancel beside Generate during a run) it widens with it, unless the user had
+    made the dock narrower than the panel already needed."""
 
     def __init__(self, window: QMainWindow, dock: QDockWidget):
         super().__init__()
         self.window, self.dock = window, dock
         self._widened = False
+        self._fitted = 0  # the panel's width needs when the dock last fitted them
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and self._widened:
+            QTimer.singleShot(0, self._follow_growth)
+        return False
+
+    def _follow_growth(self) -> None:
+        if self.needed_width() > self._fitted and self.width() >= self._fitted:
+            self._widen()
 
     def needed_width(self) -> int:
         inner = self.widget().minimumSizeHint().width() if self.widget() is not None else 0
@@ -32,9 +48,10 @@ class _PanelScroll(QScrollArea):
             QTimer.singleShot(0, self._widen)  # once the window has laid its docks out
 
     def _widen(self) -> None:
-        missing = self.needed_width() - self.width()
-        if missing > 0 and not self.dock.isFloating():
-            self.window.resizeDocks([self.dock], [self.dock.width() + missing], Qt.Orientation.Horizontal)
+        needed = self.needed_width()
+        self._fitted = needed
+        if needed > self.width() and not self.dock.isFloating():
+            self.window.resizeDocks([self.dock], [self.dock.width() + needed - self.width()], Qt.Orientation.Horizontal)
 
 
 class _WholeTabLabels(QObject):

@@ -48,6 +48,26 @@ def test_the_create_dock_starts_wide_enough_and_scrolls_when_made_narrower(defau
     assert sideways.isVisible() and sideways.maximum() > 0  # a scroll bar, not a cut-off edge
 
 
+def test_a_dock_widens_when_its_panel_grows_but_not_against_the_user(default_window, qtbot):
+    """During a run Cancel appears beside Generate: the Create dock grew a sideways scroll bar."""
+    from PySide6.QtWidgets import QPushButton
+
+    window = default_window
+    area = window.create_dock.widget()
+    before = area.needed_width()
+    wide = QPushButton("A button as wide as a long label in another language " * 2)
+    window.create_panel.layout().addWidget(wide)  # the panel now needs more than the dock has
+    qtbot.waitUntil(lambda: area.needed_width() > before and area.width() >= area.needed_width())
+    qtbot.wait(50)
+    assert not area.horizontalScrollBar().isVisible() and visible_in(wide, window.create_dock)
+
+    window.resizeDocks([window.create_dock], [240], Qt.Orientation.Horizontal)  # the user narrows it
+    qtbot.wait(50)
+    wide.setText(wide.text() + " more")  # the panel grows again
+    qtbot.wait(100)
+    assert area.width() < area.needed_width() and area.horizontalScrollBar().isVisible()
+
+
 def test_the_text_dock_fields_keep_a_margin(default_window):
     window = default_window
     dock = window.text_tools.text_dock
