@@ -17,7 +17,7 @@ from app.ui.about import AboutDialog
 from app.document.commands import SetBase, SetPrompts
 from app.ui.error_dialog import show_error
 from app.document.file_dialogs import FileDialogs
-from app.models.model_loading import ModelLoading, demo_banner
+from app.models.model_loading import ModelLoading, demo_banner, saved_engine
 from app.document.recovery_dialog import RecoveryDialog, offer_recovery
 from app.document.base_image import Document
 from app.document.model import DocumentModel
@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.history = HistoryModel(self)
         self.doc = DocumentModel(parent=self)  # the one open poster; New and Open refill it
-        self.session = Session(self.history, engine, parent=self)
+        self.session = Session(self.history, engine or saved_engine(settings), parent=self)
         self.recovery_dialog: RecoveryDialog | None = None
         self._closed = False
         self.files = FileCommands(self, settings, dialogs or FileDialogs())

@@ -33,6 +33,15 @@ def demo_banner() -> QLabel:
     return banner
 
 
+def saved_engine(settings: StudioSettings) -> RemoteEngine | None:
+    """The server the user last chose (its key comes from the keyring), or None: the window then
+    starts the engine process. Decided before the Session exists, so a saved server never spawns
+    an engine process only to close it."""
+    if settings.engine_kind == SERVER and settings.engine_url:
+        return RemoteEngine(settings.engine_url)
+    return None
+
+
 class ModelLoading(QObject):
     def __init__(self, window: QMainWindow, settings: StudioSettings, session: Session, panel: ModelPanel,
                  dialogs: FileDialogs, status: StudioStatusBar, load_action: QAction, manage_action: QAction):
@@ -55,8 +64,8 @@ class ModelLoading(QObject):
 
     def start(self) -> None:
         """Use the saved server, or load the saved model, or ask on the very first run."""
-        if self.settings.engine_kind == SERVER and self.settings.engine_url:
-            self.use_engine(RemoteEngine(self.settings.engine_url))  # its key comes from the keyring
+        if isinstance(self.session.engine, RemoteEngine):  # the saved server (saved_engine)
+            self.session.load(LoadOptions(source=self.session.engine.base_url))
             return
         if self.settings.model_source:
             self.load(self.panel.options())  # the panel shows the saved choice

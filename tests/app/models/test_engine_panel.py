@@ -90,3 +90,17 @@ def test_the_window_generates_on_the_server_it_was_pointed_at(qtbot, make_window
 
     panel.choice.setCurrentIndex(panel.choice.findData("local"))
     assert not isinstance(window.session.engine, RemoteEngine)
+
+
+def test_a_saved_server_is_the_engine_at_start_and_no_engine_process_is_spawned(qtbot, make_window, settings,
+                                                                             image_server):
+    from app.models.model_loading import saved_engine
+
+    assert saved_engine(settings) is None  # this computer: the window starts the engine process
+    settings.engine_kind, settings.engine_url = "server", image_server.url
+    engine = saved_engine(settings)
+    assert isinstance(engine, RemoteEngine) and engine.base_url == image_server.url
+    window = make_window(source=None, engine=engine)
+    with qtbot.waitSignal(window.session.modelChanged, timeout=20_000, check_params_cb=lambda r: r is not None):
+        window.start()
+    assert window.session.engine is engine and f"on {image_server.url}" in window.model_panel.state.text()
